@@ -1,0 +1,27 @@
+"""face-attributes: CelebA facial attribute classification with ResNet → BiLSTM → attention."""
+
+from transformers import AutoConfig, AutoModel, AutoModelForImageClassification
+
+from .configuration_resnet_lstm_attention import ResNetLstmAttentionConfig
+from .modeling_resnet_lstm_attention import (
+    ResNetLstmAttentionForImageClassification,
+    ResNetLstmAttentionModel,
+    ResNetLstmAttentionPreTrainedModel,
+)
+
+AutoConfig.register(ResNetLstmAttentionConfig.model_type, ResNetLstmAttentionConfig, exist_ok=True)
+AutoModel.register(ResNetLstmAttentionConfig, ResNetLstmAttentionModel, exist_ok=True)
+AutoModelForImageClassification.register(
+    ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification, exist_ok=True
+)
+# save_pretrained copies the code files beside the weights, for trust_remote_code loading.
+ResNetLstmAttentionConfig.register_for_auto_class()
+ResNetLstmAttentionModel.register_for_auto_class("AutoModel")
+ResNetLstmAttentionForImageClassification.register_for_auto_class("AutoModelForImageClassification")
+
+__all__ = [
+    "ResNetLstmAttentionConfig",
+    "ResNetLstmAttentionPreTrainedModel",
+    "ResNetLstmAttentionModel",
+    "ResNetLstmAttentionForImageClassification",
+]

@@ -1,0 +1,113 @@
+"""Configuration of the ResNet → BiLSTM → multi-head attention face-attribute classifier.
+
+This file is copied into every saved checkpoint and imported there without the `face_attributes`
+package, so it imports only transformers.
+"""
+
+from transformers import AutoConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+POOLING_TYPES = ("mean", "attribute_queries")
+
+# torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512, last stage out.
+RESNET18_BACKBONE = {
+    "embedding_size": 64,
+    "hidden_sizes": [64, 128, 256, 512],
+    "depths": [2, 2, 2, 2],
+    "layer_type": "basic",
+    "out_features": ["stage4"],
+}
+
+
+class ResNetLstmAttentionConfig(PreTrainedConfig):
+    r"""
+    Configuration of [`ResNetLstmAttentionModel`] and [`ResNetLstmAttentionForImageClassification`].
+
+    A backbone turns the image into a feature map (B, C, H, W); its H·W positions, in raster order, are a
+    sequence of tokens that a (bidirectional) LSTM reads; multi-head attention then weighs the LSTM outputs
+    before the classifier.
+
+    Args:
+        backbone_config (`dict` or `PreTrainedConfig`, *optional*):
+            Config of any `AutoBackbone` (a transformers `ResNetConfig` by default, in the ResNet-18 layout:
+            basic blocks, depths 2-2-2-2, widths 64-128-256-512). The last entry of its `out_features`
+            is the stage whose feature map becomes the token sequence (default `"stage4"`, stride 32).
+        lstm_hidden_size (`int`, *optional*, defaults to 256):
+            Hidden size of the LSTM per direction.
+        lstm_num_layers (`int`, *optional*, defaults to 1):
+            Number of stacked LSTM layers.
+        lstm_bidirectional (`bool`, *optional*, defaults to `True`):
+            Whether the LSTM reads the tokens in both directions. The attention width is
+            `lstm_hidden_size * (2 if lstm_bidirectional else 1)`.
+        lstm_dropout (`float`, *optional*, defaults to 0.0):
+            Dropout between stacked LSTM layers (only used when `lstm_num_layers > 1`).
+        num_attention_heads (`int`, *optional*, defaults to 8):
+            Number of attention heads; must divide the attention width.
+        attention_dropout (`float`, *optional*, defaults to 0.0):
+            Dropout on the attention weights.
+        pooling (`str`, *optional*, defaults to `"mean"`):
+            `"mean"`: self-attention over the tokens, then the mean over tokens feeds one linear classifier.
+            `"attribute_queries"`: one learned query per label cross-attends over the tokens and each query's
+            output feeds its own logit, so every attribute has its own attention map (as in Query2Label).
+        classifier_dropout (`float`, *optional*, defaults to 0.1):
+            Dropout before the classifier.
+        pos_weight (`list[float]`, *optional*):
+            One positive-class weight per label for the multi-label BCE loss (negatives / positives is the
+            usual choice for imbalanced attributes). `None` weighs all labels equally.
+        image_size (`int`, *optional*, defaults to 224):
+            Side of the square images the model is trained on; the saved image processor resizes to it.
+    """
+
+    model_type = "resnet_lstm_attention"
+    sub_configs_defaults = {
+        "backbone_config": SubConfigSpec(config_class=AutoConfig, model_type="resnet", init_kwargs=RESNET18_BACKBONE)
+    }
+
+    backbone_config: dict | PreTrainedConfig | None = None
+    lstm_hidden_size: int = 256
+    lstm_num_layers: int = 1
+    lstm_bidirectional: bool = True
+    lstm_dropout: float = 0.0
+    num_attention_heads: int = 8
+    attention_dropout: float = 0.0
+    pooling: str = "mean"
+    classifier_dropout: float = 0.1
+    pos_weight: list[float] | None = None
+    image_size: int = 224
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        for field in ("lstm_hidden_size", "lstm_num_layers", "num_attention_heads", "image_size"):
+            if getattr(self, field) <= 0:
+                raise ValueError(f"`{field}` must be a positive integer, got {getattr(self, field)}.")
+        for field in ("lstm_dropout", "attention_dropout", "classifier_dropout"):
+            if not 0.0 <= getattr(self, field) < 1.0:
+                raise ValueError(f"`{field}` must be in [0, 1), got {getattr(self, field)}.")
+        if self.attention_hidden_size % self.num_attention_heads != 0:
+            raise ValueError(
+                f"`num_attention_heads` ({self.num_attention_heads}) must divide the attention width "
+                f"lstm_hidden_size * directions = {self.attention_hidden_size}."
+            )
+        if self.pooling not in POOLING_TYPES:
+            raise ValueError(f"`pooling` must be one of {POOLING_TYPES}, got {self.pooling!r}.")
+        stage_names = getattr(self.backbone_config, "stage_names", None)
+        out_features = getattr(self.backbone_config, "out_features", None)
+        if not out_features or (stage_names and out_features[-1] not in stage_names):
+            raise ValueError(
+                f"`backbone_config.out_features` must name a stage of the backbone ({stage_names}), "
+                f"got {out_features}."
+            )
+        if self.pos_weight is not None:
+            if len(self.pos_weight) != self.num_labels:
+                raise ValueError(
+                    f"`pos_weight` needs one value per label ({self.num_labels}), got {len(self.pos_weight)}."
+                )
+            if any(w <= 0 for w in self.pos_weight):
+                raise ValueError(f"`pos_weight` values must be positive, got {self.pos_weight}.")
+
+    @property
+    def attention_hidden_size(self) -> int:
+        return self.lstm_hidden_size * (2 if self.lstm_bidirectional else 1)
+
+
+__all__ = ["ResNetLstmAttentionConfig"]

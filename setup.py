@@ -1,0 +1,25 @@
+from setuptools import find_packages, setup
+
+# Lower bounds are the versions the test suite was run with.
+setup(
+    name="face-attributes",
+    version="0.1.0",
+    description="CelebA facial attribute classification: ResNet-18 → BiLSTM → multi-head attention, 🤗-native",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["face_attributes", "face_attributes.*"]),
+    package_data={"face_attributes": ["metrics/*.py"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "torch>=2.14",
+        "torchvision>=0.29",
+        "transformers>=5.24",
+        "datasets>=5.2",
+        "evaluate>=0.4.6",
+        "accelerate>=1.15",
+        "pillow>=11",
+        "numpy>=2",
+        "matplotlib>=3.9",
+    ],
+    extras_require={"dev": ["pytest>=8"], "tensorboard": ["tensorboard"]},
+)

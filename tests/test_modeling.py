@@ -1,0 +1,228 @@
+"""The model: shapes, token layout, attention, losses, mixed precision, gradients, save/load, remote code."""
+
+import pytest
+import torch
+import torchvision
+from helpers import run_without_package, tiny_backbone, tiny_config
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForImageClassification,
+    ConvNextConfig,
+    ResNetConfig,
+    ResNetForImageClassification,
+)
+
+from face_attributes import (
+    ResNetLstmAttentionConfig,
+    ResNetLstmAttentionForImageClassification,
+    ResNetLstmAttentionModel,
+)
+
+
+def build(**overrides) -> ResNetLstmAttentionForImageClassification:
+    torch.manual_seed(0)
+    return ResNetLstmAttentionForImageClassification(tiny_config(**overrides)).eval()
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+@pytest.mark.parametrize("height,width", [(32, 32), (64, 64), (64, 48), (218 // 2, 178 // 2)])
+def test_shapes_and_attention_rows_sum_to_one(pooling, height, width):
+    model = build(pooling=pooling)
+    out = model(torch.randn(2, 3, height, width), output_attentions=True, output_hidden_states=True)
+    feature_map = out.hidden_states[0]
+    grid_h, grid_w = feature_map.shape[-2:]
+    assert (grid_h, grid_w) == (-(-height // 32), -(-width // 32))
+    num_queries = grid_h * grid_w if pooling == "mean" else 3
+    assert out.logits.shape == (2, 3)
+    assert out.attentions[0].shape == (2, 2, num_queries, grid_h * grid_w)
+    torch.testing.assert_close(out.attentions[0].sum(-1), torch.ones(2, 2, num_queries))
+
+
+def test_celeba_size_gives_7x6_map_with_default_backbone():
+    model = ResNetLstmAttentionModel(ResNetLstmAttentionConfig(lstm_hidden_size=16, num_attention_heads=2)).eval()
+    feature_map = model.forward_features(torch.randn(1, 3, 218, 178))
+    assert feature_map.shape == (1, 512, 7, 6)
+
+
+def test_token_t_is_spatial_position_t_div_w_t_mod_w():
+    model = build()
+    captured = {}
+    model.model.backbone.register_forward_hook(lambda m, i, o: captured.update(feature_map=o.feature_maps[-1]))
+    model.model.sequence_encoder.register_forward_pre_hook(lambda m, args: captured.update(tokens=args[0]))
+    model(torch.randn(2, 3, 96, 64))
+    feature_map, tokens = captured["feature_map"], captured["tokens"]
+    _, channels, height, width = feature_map.shape
+    assert (height, width) == (3, 2) and tokens.shape == (2, height * width, channels)
+    for t in range(height * width):
+        torch.testing.assert_close(tokens[:, t], feature_map[:, :, t // width, t % width], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+def test_batch_invariance_in_eval(pooling):
+    model = build(pooling=pooling)
+    pixel_values = torch.randn(4, 3, 64, 64)
+    with torch.no_grad():
+        batched = model(pixel_values).logits
+        one_by_one = torch.cat([model(pixel_values[i : i + 1]).logits for i in range(4)])
+    torch.testing.assert_close(batched, one_by_one, atol=1e-5, rtol=0)
+
+
+def test_multi_label_loss_uses_pos_weight():
+    model = build(pos_weight=[1.0, 5.0, 0.5])
+    pixel_values, labels = torch.randn(2, 3, 64, 64), torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    out = model(pixel_values, labels=labels)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        out.logits, labels, pos_weight=torch.tensor([1.0, 5.0, 0.5])
+    )
+    torch.testing.assert_close(out.loss, expected)
+    unweighted = torch.nn.functional.binary_cross_entropy_with_logits(out.logits, labels)
+    assert not torch.isclose(out.loss, unweighted)
+
+
+def test_single_label_loss_is_cross_entropy():
+    model = build(problem_type="single_label_classification")
+    labels = torch.tensor([0, 2])
+    out = model(torch.randn(2, 3, 64, 64), labels=labels)
+    torch.testing.assert_close(out.loss, torch.nn.functional.cross_entropy(out.logits, labels))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+def test_every_parameter_gets_a_gradient(pooling):
+    model = build(pooling=pooling).train()
+    model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 3)).loss.backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert missing == []
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+def test_bf16_autocast_forward_and_backward(pooling):
+    model = build(pooling=pooling).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 3), output_attentions=True)
+    # attention ran in bf16 (autocast is really on), the LSTM in fp32, the loss in fp32
+    assert out.attentions[0].dtype == torch.bfloat16 and out.loss.dtype == torch.float32
+    out.loss.backward()
+    assert torch.isfinite(out.loss)
+    assert all(p.grad is not None for p in model.model.sequence_encoder.parameters())
+
+
+def test_second_autobackbone_type_works():
+    backbone = ConvNextConfig(num_stages=2, hidden_sizes=[8, 16], depths=[1, 1], out_features=["stage2"])
+    config = tiny_config(backbone_config=backbone)
+    model = ResNetLstmAttentionForImageClassification(config).eval()
+    out = model(torch.randn(1, 3, 64, 64), output_hidden_states=True)
+    assert out.logits.shape == (1, 3) and out.hidden_states[0].shape == (1, 16, 8, 8)
+    reloaded = ResNetLstmAttentionConfig.from_dict(config.to_dict())
+    assert isinstance(reloaded.backbone_config, ConvNextConfig)
+
+
+def test_backbone_stage_is_configurable():
+    model = build(backbone_config=tiny_backbone(out_features=["stage3"]))
+    out = model(torch.randn(1, 3, 64, 64), output_hidden_states=True)
+    assert out.hidden_states[0].shape == (1, 16, 4, 4)
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        (dict(num_attention_heads=3), "num_attention_heads"),
+        (dict(pooling="max"), "pooling"),
+        (dict(lstm_hidden_size=-4), "lstm_hidden_size"),
+        (dict(lstm_num_layers=0), "lstm_num_layers"),
+        (dict(classifier_dropout=1.5), "classifier_dropout"),
+        (dict(pos_weight=[1.0]), "pos_weight"),
+        (dict(backbone_config=dict(model_type="resnet", out_features=["stage9"])), "out_features"),
+    ],
+)
+def test_bad_config_raises_value_error_naming_the_field(overrides, field):
+    with pytest.raises(ValueError, match=field):
+        tiny_config(**overrides)
+
+
+def test_default_backbone_matches_torchvision_resnet18_without_fc():
+    model = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40))
+    backbone_params = sum(p.numel() for p in model.model.backbone.parameters())
+    torchvision_params = sum(
+        p.numel() for name, p in torchvision.models.resnet18().named_parameters() if not name.startswith("fc.")
+    )
+    assert backbone_params == torchvision_params == 11_176_512
+    # README states this total for the default 40-attribute model.
+    assert sum(p.numel() for p in model.parameters()) == 13_824_616
+
+
+def test_save_load_round_trip_and_auto_classes(tmp_path):
+    model = build(pooling="attribute_queries", id2label={0: "Male", 1: "Smiling", 2: "Eyeglasses"})
+    model.save_pretrained(tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"model.safetensors", "config.json", "configuration_resnet_lstm_attention.py",
+            "modeling_resnet_lstm_attention.py"} <= names
+    config = AutoConfig.from_pretrained(tmp_path)
+    assert set(config.auto_map) == {"AutoConfig", "AutoModel", "AutoModelForImageClassification"}
+    assert config.id2label[1] == "Smiling" and config.pooling == "attribute_queries"
+    reloaded = AutoModelForImageClassification.from_pretrained(tmp_path).eval()
+    pixel_values = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(pixel_values).logits, model(pixel_values).logits, rtol=0, atol=0)
+    assert isinstance(AutoModel.from_pretrained(tmp_path), ResNetLstmAttentionModel)
+
+
+def test_load_in_process_without_the_package(tmp_path):
+    model = build()
+    model.save_pretrained(tmp_path / "model")
+    torch.manual_seed(1)
+    pixel_values = torch.randn(2, 3, 64, 64)
+    torch.save(pixel_values, tmp_path / "pixel_values.pt")
+    with torch.no_grad():
+        expected = model(pixel_values)
+        expected_pooled = model.model(pixel_values).pooler_output
+    result = run_without_package(
+        f"""
+        import json, torch
+        from transformers import AutoModel, AutoModelForImageClassification
+        try:
+            import face_attributes
+            raise SystemExit("the package should not be importable here")
+        except ImportError:
+            pass
+        folder = {str(tmp_path / "model")!r}
+        pixel_values = torch.load({str(tmp_path / "pixel_values.pt")!r})
+        classifier = AutoModelForImageClassification.from_pretrained(folder, trust_remote_code=True).eval()
+        base = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+        with torch.no_grad():
+            logits = classifier(pixel_values).logits
+            pooled = base(pixel_values).pooler_output
+        print(json.dumps({{"module": type(classifier).__module__, "logits": logits.tolist(), "pooled": pooled.tolist()}}))
+        """,
+        cwd=tmp_path,
+    )
+    assert result["module"].startswith("transformers_modules")
+    torch.testing.assert_close(torch.tensor(result["logits"]), expected.logits, atol=1e-5, rtol=0)
+    torch.testing.assert_close(torch.tensor(result["pooled"]), expected_pooled, atol=1e-5, rtol=0)
+
+
+def test_pretrained_backbone_weights_survive_model_init(tmp_path):
+    torch.manual_seed(3)
+    source = ResNetForImageClassification(
+        ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1], layer_type="basic")
+    )
+    source.save_pretrained(tmp_path / "resnet")
+    model = build()
+    model.load_pretrained_backbone(str(tmp_path / "resnet"))
+    source_state = source.resnet.state_dict()
+    for name, tensor in model.model.backbone.state_dict().items():
+        torch.testing.assert_close(tensor, source_state[name], rtol=0, atol=0, msg=name)
+
+
+def test_pretrained_backbone_offline_error_names_id_and_local_folder():
+    model = build()
+    with pytest.raises(OSError, match=r"(?s)microsoft/resnet-18.*local folder"):
+        model.load_pretrained_backbone("microsoft/resnet-18")
+
+
+def test_pretrained_backbone_layout_mismatch_is_a_clear_error(tmp_path):
+    ResNetForImageClassification(
+        ResNetConfig(embedding_size=8, hidden_sizes=[8, 8, 8, 8], depths=[1, 1, 1, 1], layer_type="basic")
+    ).save_pretrained(tmp_path / "other")
+    with pytest.raises(ValueError, match="backbone_config"):
+        build().load_pretrained_backbone(str(tmp_path / "other"))
