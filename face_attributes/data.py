@@ -1,0 +1,294 @@
+"""CelebA in any form it arrives in → one `DatasetDict` (train/validation/test, `image`, 0/1 label columns).
+
+Sources: the built-in synthetic faces, a Hub dataset id (default `flwrlabs/celeba`), a local parquet /
+imagefolder / `save_to_disk` folder, the original CelebA release folder and the Kaggle layout. Everything
+stays memory-mapped Arrow and is cached by datasets' fingerprints.
+"""
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from datasets import Dataset, DatasetDict, Features, Image, Value, load_dataset, load_from_disk
+
+from .synthetic import SPLIT_SIZES, SYNTHETIC_ATTRIBUTES, VERSION, generate_examples
+
+logger = logging.getLogger(__name__)
+
+CELEBA_ATTRIBUTES = [
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips",
+    "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin",
+    "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open",
+    "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline",
+    "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat",
+    "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
+]  # fmt: skip
+SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation", "eval": "validation"}
+PARTITIONS = {"train": "0", "validation": "1", "test": "2"}  # list_eval_partition's codes
+OFFLINE_HINT = (
+    "Without network pass one of: --dataset_name synthetic (built-in faces), --data_dir with the original "
+    "CelebA release (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) or the Kaggle layout "
+    "(list_attr_celeba.csv, list_eval_partition.csv), --train_dir/--validation_dir with image folders and a "
+    "metadata.csv, or --dataset_name with a local folder of parquet files or a save_to_disk output."
+)
+
+
+# ---------------------------------------------------------------- sources
+
+
+def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir: str | None = None) -> DatasetDict:
+    sizes = {**SPLIT_SIZES, **(sizes or {})}
+    features = Features(
+        {"image": Image(), "index": Value("int32"), **{name: Value("int8") for name in SYNTHETIC_ATTRIBUTES}}
+    )
+    splits = {}
+    for split, size in sizes.items():
+        shards = [(start, min(start + 500, size)) for start in range(0, size, 500)]
+        splits[split] = Dataset.from_generator(
+            generate_examples, features=features, cache_dir=cache_dir, split=split,
+            gen_kwargs={"seed": seed, "split": split, "shards": shards, "version": VERSION},
+        )  # fmt: skip
+    return DatasetDict(splits)
+
+
+def _celeba_annotation_files(data_dir: Path) -> tuple[Path, Path, Path] | None:
+    """(attributes, partitions, image folder) of the original release or the Kaggle layout, else None."""
+    for suffix in (".txt", ".csv"):
+        attributes = data_dir / f"list_attr_celeba{suffix}"
+        if attributes.exists():
+            partitions = data_dir / f"list_eval_partition{suffix}"
+            images = data_dir / "img_align_celeba"
+            if (images / "img_align_celeba").is_dir():  # Kaggle nests the folder in itself
+                images = images / "img_align_celeba"
+            if not partitions.exists():
+                raise FileNotFoundError(f"{attributes} needs {partitions.name} beside it for the splits.")
+            if not images.is_dir():
+                raise FileNotFoundError(f"No image folder img_align_celeba/ in {data_dir}.")
+            return attributes, partitions, images
+    return None
+
+
+def _read_celeba_table(path: str) -> tuple[list[str], list[list[str]]]:
+    """Attribute names and rows [file, v1, v2, ...] of list_attr_celeba.txt (space-padded) or .csv."""
+    with open(path, newline="") as f:
+        if path.endswith(".csv"):
+            header, *rows = list(csv.reader(f))
+            return header[1:], rows
+        f.readline()  # the image count
+        names = f.readline().split()
+        return names, [line.split() for line in f if line.strip()]
+
+
+def _attribute_names(path: str) -> list[str]:
+    with open(path, newline="") as f:
+        if path.endswith(".csv"):
+            return next(csv.reader(f))[1:]
+        f.readline()  # the image count
+        return f.readline().split()
+
+
+def _read_partitions(path: str) -> dict[str, str]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f)) if path.endswith(".csv") else [line.split() for line in f if line.strip()]
+    if rows and rows[0][0] == "image_id":
+        rows = rows[1:]
+    return {row[0]: row[1] for row in rows}
+
+
+def _generate_celeba(attributes: str, partitions: str, images: str, split: str, mtimes: tuple):
+    names, rows = _read_celeba_table(attributes)
+    partition_of = _read_partitions(partitions)
+    for row in rows:
+        if partition_of.get(row[0]) == PARTITIONS[split]:
+            yield {"image": os.path.join(images, row[0]), **{n: (int(v) + 1) // 2 for n, v in zip(names, row[1:])}}
+
+
+def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDict:
+    """The original release or the Kaggle layout; other annotation files beside them are ignored."""
+    found = _celeba_annotation_files(Path(data_dir))
+    if found is None:
+        raise FileNotFoundError(
+            f"{data_dir} has neither list_attr_celeba.txt (original release) nor list_attr_celeba.csv (Kaggle)."
+        )
+    attributes, partitions, images = (str(p.resolve()) for p in found)
+    features = Features({"image": Image(), **{name: Value("int8") for name in _attribute_names(attributes)}})
+    # The files' modification times are part of the cache key: edited annotations are re-read.
+    mtimes = (os.path.getmtime(attributes), os.path.getmtime(partitions))
+    return DatasetDict(
+        {
+            split: Dataset.from_generator(
+                _generate_celeba, features=features, cache_dir=cache_dir, split=split,
+                gen_kwargs={"attributes": attributes, "partitions": partitions, "images": images, "split": split,
+                            "mtimes": mtimes},
+            )  # fmt: skip
+            for split in PARTITIONS
+        }
+    )
+
+
+def load_source(
+    dataset_name: str | None = "flwrlabs/celeba",
+    dataset_config_name: str | None = None,
+    data_dir: str | None = None,
+    train_dir: str | None = None,
+    validation_dir: str | None = None,
+    revision: str | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | None = None,
+    image_column: str = "image",
+    seed: int = 0,
+    synthetic_sizes: dict[str, int] | None = None,
+) -> DatasetDict:
+    """Load any supported source as a DatasetDict with train/validation/test names and an `image` column."""
+    if train_dir or validation_dir:
+        # One load per folder: datasets insists on one metadata schema per load, users' folders differ.
+        folders = (("train", train_dir), ("validation", validation_dir))
+        dataset = DatasetDict(
+            {split: load_dataset("imagefolder", data_dir=folder, split="train", cache_dir=cache_dir)
+             for split, folder in folders if folder}  # fmt: skip
+        )
+    elif data_dir:
+        if _celeba_annotation_files(Path(data_dir)) is not None:
+            dataset = load_celeba_folder(data_dir, cache_dir)
+        else:
+            dataset = load_dataset("imagefolder", data_dir=data_dir, cache_dir=cache_dir)
+    elif dataset_name == "synthetic":
+        dataset = load_synthetic(seed, synthetic_sizes, cache_dir)
+    elif dataset_name and os.path.isdir(dataset_name) and (Path(dataset_name) / "dataset_dict.json").exists():
+        dataset = load_from_disk(dataset_name)
+    elif dataset_name:
+        try:
+            dataset = load_dataset(
+                dataset_name, dataset_config_name, revision=revision, token=token, cache_dir=cache_dir
+            )
+        except (ConnectionError, OSError) as error:
+            raise OSError(f"Could not load dataset {dataset_name!r} ({error}). {OFFLINE_HINT}") from error
+    else:
+        raise ValueError(f"No dataset given. {OFFLINE_HINT}")
+    if not isinstance(dataset, DatasetDict):
+        dataset = DatasetDict({"train": dataset})
+    return _standardize(dataset, image_column)
+
+
+def _standardize(dataset: DatasetDict, image_column: str) -> DatasetDict:
+    renamed = {SPLIT_ALIASES.get(split, split): ds for split, ds in dataset.items()}
+    train_columns = next(iter(renamed.values())).features
+    if image_column not in train_columns:
+        image_columns = [name for name, feature in train_columns.items() if isinstance(feature, Image)]
+        if not image_columns:
+            raise ValueError(
+                f"No image column {image_column!r} in the dataset (columns: {list(train_columns)}); "
+                "pass --image_column."
+            )
+        image_column = image_columns[0]
+    if image_column != "image":
+        renamed = {split: ds.rename_column(image_column, "image") for split, ds in renamed.items()}
+    return DatasetDict(renamed)
+
+
+# ---------------------------------------------------------------- labels
+
+
+def resolve_label_columns(dataset: DatasetDict, label_columns: list[str] | str | None) -> list[str]:
+    """`None` → ["Male"]; "all" → every CelebA attribute present; unknown names → an error listing the rest."""
+    columns = list(next(iter(dataset.values())).column_names)
+    if label_columns in (None, [], ""):
+        label_columns = ["Male"]
+    if isinstance(label_columns, str):
+        label_columns = [label_columns]
+    if label_columns == ["all"]:
+        label_columns = [name for name in CELEBA_ATTRIBUTES if name in columns]
+        if not label_columns:
+            raise ValueError(f"label_columns='all' needs CelebA attribute columns; the dataset has {columns}.")
+    available = [c for c in columns if c not in ("image", "index", "file_name", "celeb_id")]
+    unknown = [c for c in label_columns if c not in columns]
+    if unknown:
+        raise ValueError(f"Unknown label column(s) {unknown}. Available: {available} (or 'all').")
+    return label_columns
+
+
+_TRUE = {True, 1, "1", "True", "true"}
+_FALSE = {False, 0, -1, "0", "-1", "False", "false"}
+
+
+def normalize_labels(dataset: DatasetDict, label_columns: list[str]) -> DatasetDict:
+    """Bool, 0/1, -1/1 and "True"/"False" label columns → int8 0/1; any other value is an error."""
+    return DatasetDict({split: _normalize_split(ds, label_columns) for split, ds in dataset.items()})
+
+
+def _normalize_split(ds: Dataset, label_columns: list[str]) -> Dataset:
+    mappings = {}
+    for column in label_columns:
+        values = set(ds.unique(column))
+        for value in values:
+            if value not in _TRUE and value not in _FALSE:
+                raise ValueError(
+                    f"Label column {column!r} has the value {value!r}; labels must be bool, 0/1, -1/1 or "
+                    "'True'/'False'."
+                )
+        if not (getattr(ds.features[column], "dtype", None) == "int8" and values <= {0, 1}):
+            mappings[column] = {value: int(value in _TRUE) for value in values}
+    if not mappings:
+        return ds
+
+    def convert(batch):
+        return {column: [mapping[v] for v in batch[column]] for column, mapping in mappings.items()}
+
+    features = ds.features.copy()
+    for column in mappings:
+        features[column] = Value("int8")
+    return ds.map(convert, batched=True, batch_size=10_000, features=features, desc="Normalising labels")
+
+
+# ---------------------------------------------------------------- splits
+
+
+def stratified_indices(labels: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split range(len(labels)) into (`size` indices, the rest), keeping each class's share in both."""
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    # Largest-remainder rounding so the quotas add up to exactly `size`.
+    exact = counts * size / len(labels)
+    quota = np.floor(exact).astype(int)
+    quota[np.argsort(exact - quota)[::-1][: size - quota.sum()]] += 1
+    taken = [rng.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)]
+    taken = np.sort(np.concatenate(taken))
+    return taken, np.setdiff1d(np.arange(len(labels)), taken)
+
+
+def make_splits(
+    dataset: DatasetDict,
+    stratify_column: str,
+    validation_split_percentage: float = 20.0,
+    subset_percentage: float | None = None,
+    max_train_samples: int | None = None,
+    max_eval_samples: int | None = None,
+    max_predict_samples: int | None = None,
+    seed: int = 42,
+) -> DatasetDict:
+    """Official splits where present; a stratified validation carve-out where not; stratified subsets.
+
+    `subset_percentage=1` is the original Colab workflow: a stratified 1 % of train, then split 80/20
+    (`validation_split_percentage`) into train and validation, ignoring the official validation split.
+    """
+    splits = dict(dataset)
+
+    def stratified(ds: Dataset, size: int, offset: int) -> tuple[Dataset, Dataset]:
+        taken, rest = stratified_indices(np.asarray(ds[stratify_column]), size, seed + offset)
+        return ds.select(taken), ds.select(rest)
+
+    if subset_percentage is not None:
+        if not 0 < subset_percentage <= 100:
+            raise ValueError(f"subset_percentage must be in (0, 100], got {subset_percentage}.")
+        splits["train"], _ = stratified(splits["train"], max(2, round(len(splits["train"]) * subset_percentage / 100)), 0)
+        splits.pop("validation", None)
+    if "validation" not in splits and validation_split_percentage:
+        size = max(1, round(len(splits["train"]) * validation_split_percentage / 100))
+        splits["validation"], splits["train"] = stratified(splits["train"], size, 1)
+    for split, limit, offset in (("train", max_train_samples, 2), ("validation", max_eval_samples, 3),
+                                 ("test", max_predict_samples, 4)):  # fmt: skip
+        if limit is not None and split in splits and limit < len(splits[split]):
+            splits[split], _ = stratified(splits[split], limit, offset)
+    return DatasetDict(splits)

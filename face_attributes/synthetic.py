@@ -1,0 +1,148 @@
+"""Procedural CelebA-like faces for offline demos and tests.
+
+Each attribute is drawn in its own facial region (hat at the top, glasses at the eyes, mustache above the
+mouth, ...), with nuisance variation (skin, hair and background colours, position and scale jitter, noise)
+so that no single pixel gives a label away. Every face is a pure function of (seed, split, index).
+"""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+WIDTH, HEIGHT = 178, 218  # CelebA's aligned-and-cropped size
+VERSION = 2  # part of the datasets cache key: bump it whenever the drawing changes
+SPLIT_SIZES = {"train": 2000, "validation": 500, "test": 500}
+SYNTHETIC_ATTRIBUTES = [
+    "Male", "Smiling", "Eyeglasses", "Mustache", "Wearing_Hat", "Blond_Hair", "Bald", "Wearing_Lipstick",
+]  # fmt: skip
+_SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
+
+Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in pixels of the 178×218 image
+
+
+@dataclass
+class SyntheticFace:
+    image: Image.Image
+    labels: dict[str, int]
+    boxes: dict[str, Box]  # the region where each attribute is drawn (whether present or not)
+
+
+def _colour(rng: np.random.Generator, low: tuple, high: tuple) -> tuple[int, int, int]:
+    """Any colour in the box between `low` and `high` (for backgrounds and hats)."""
+    return tuple(int(rng.integers(lo, hi + 1)) for lo, hi in zip(low, high))
+
+
+def _tone(rng: np.random.Generator, dark: tuple, light: tuple) -> tuple[int, int, int]:
+    """A colour on the line from `dark` to `light` (skin and hair vary in tone, not in hue)."""
+    t = rng.random()
+    return tuple(int(d + t * (l - d)) for d, l in zip(dark, light))
+
+
+def _sample_labels(rng: np.random.Generator) -> dict[str, int]:
+    male = rng.random() < 0.5
+    bald = male and rng.random() < 0.2
+    return {
+        "Male": int(male),
+        "Smiling": int(rng.random() < 0.5),
+        "Eyeglasses": int(rng.random() < 0.35),
+        "Mustache": int(rng.random() < (0.45 if male else 0.05)),
+        "Wearing_Hat": int(rng.random() < 0.3),
+        "Blond_Hair": int(not bald and rng.random() < (0.2 if male else 0.45)),
+        "Bald": int(bald),
+        "Wearing_Lipstick": int(rng.random() < (0.03 if male else 0.7)),
+    }
+
+
+def make_face(seed: int, split: str, index: int) -> SyntheticFace:
+    """Draw face `index` of `split` for `seed`; the same arguments always give the same face."""
+    rng = np.random.default_rng([seed, _SPLIT_IDS[split], index])
+    labels = _sample_labels(rng)
+    image = Image.new("RGB", (WIDTH, HEIGHT), _colour(rng, (40, 40, 40), (230, 230, 230)))
+    draw = ImageDraw.Draw(image)
+
+    scale = rng.uniform(0.85, 1.08)
+    cx, cy = WIDTH / 2 + rng.uniform(-8, 8), 122 + rng.uniform(-8, 8)
+    half_w, half_h = 52 * scale, 68 * scale
+    skin = _tone(rng, (110, 70, 50), (250, 220, 195))
+    hair = _tone(rng, (200, 160, 60), (250, 230, 140)) if labels["Blond_Hair"] else _tone(
+        rng, (15, 10, 10), (120, 75, 45)
+    )
+    top = cy - half_h  # crown of the head
+
+    # Long hair behind the face marks a woman; it hangs beside the face, down to the jaw.
+    if not labels["Male"]:
+        draw.rounded_rectangle((cx - half_w - 14, top + 8, cx + half_w + 14, cy + half_h * 0.75), 20, fill=hair)
+    # Face: a square jaw for men, an oval for women.
+    if labels["Male"]:
+        draw.rounded_rectangle((cx - half_w, top, cx + half_w, cy + half_h), int(22 * scale), fill=skin)
+    else:
+        draw.ellipse((cx - half_w, top, cx + half_w, cy + half_h), fill=skin)
+    # Hair cap on the crown unless bald.
+    if not labels["Bald"]:
+        draw.chord((cx - half_w - 2, top - 12, cx + half_w + 2, top + half_h * 0.7), 180, 360, fill=hair)
+    hair_box = (cx - half_w - 14, top - 12, cx + half_w + 14, top + half_h * 0.35)
+
+    # Eyes, and glasses around them.
+    eye_y, eye_dx = cy - 14 * scale, 20 * scale
+    for side in (-1, 1):
+        ex = cx + side * eye_dx
+        draw.ellipse((ex - 6 * scale, eye_y - 4 * scale, ex + 6 * scale, eye_y + 4 * scale), fill=(30, 25, 25))
+        brow = (ex - 9 * scale, eye_y - 13 * scale, ex + 9 * scale, eye_y - (9 if labels["Male"] else 11) * scale)
+        draw.rectangle(brow, fill=hair if not labels["Bald"] else (90, 70, 60))
+    eyes_box = (cx - eye_dx - 19 * scale, eye_y - 14 * scale, cx + eye_dx + 19 * scale, eye_y + 14 * scale)
+    if labels["Eyeglasses"]:
+        frame = _colour(rng, (0, 0, 0), (90, 60, 60))
+        for side in (-1, 1):
+            ex = cx + side * eye_dx
+            draw.rounded_rectangle((ex - 16 * scale, eye_y - 11 * scale, ex + 16 * scale, eye_y + 11 * scale), 4,
+                                   outline=frame, width=max(4, int(5 * scale)))  # fmt: skip
+        draw.line((cx - eye_dx + 14 * scale, eye_y - 2, cx + eye_dx - 14 * scale, eye_y - 2), fill=frame, width=5)
+
+    # Nose, then mustache and mouth.
+    draw.line((cx, eye_y + 6 * scale, cx - 4 * scale, cy + 12 * scale), fill=(120, 80, 70), width=2)
+    mouth_y = cy + 34 * scale
+    mustache_box = (cx - 24 * scale, mouth_y - 17 * scale, cx + 24 * scale, mouth_y - 4 * scale)
+    if labels["Mustache"]:
+        dark = tuple(int(c * 0.5) for c in hair) if not labels["Bald"] else (50, 40, 35)
+        draw.rounded_rectangle(mustache_box, 5, fill=dark)
+    lips = _colour(rng, (190, 10, 40), (235, 50, 80)) if labels["Wearing_Lipstick"] else tuple(
+        int(c * 0.75) for c in skin
+    )
+    mouth_box = (cx - 24 * scale, mouth_y - 12 * scale, cx + 24 * scale, mouth_y + 16 * scale)
+    if labels["Smiling"]:  # a wide open smile showing teeth
+        draw.chord((cx - 22 * scale, mouth_y - 14 * scale, cx + 22 * scale, mouth_y + 14 * scale), 0, 180, fill=lips)
+        draw.chord((cx - 17 * scale, mouth_y - 9 * scale, cx + 17 * scale, mouth_y + 8 * scale), 0, 180,
+                   fill=(245, 245, 240))  # fmt: skip
+    else:
+        draw.rectangle((cx - 14 * scale, mouth_y - 2 * scale, cx + 14 * scale, mouth_y + 3 * scale), fill=lips)
+
+    # Hat: a crown and a brim over the top of the head.
+    brim_y = top + rng.uniform(6, 14) * scale
+    hat_box = (cx - half_w - 18, 0, cx + half_w + 18, brim_y + 8)
+    if labels["Wearing_Hat"]:
+        hat = _colour(rng, (0, 0, 0), (255, 255, 255))
+        draw.rectangle((cx - half_w * 0.85, max(0, brim_y - 45 * scale), cx + half_w * 0.85, brim_y), fill=hat)
+        draw.rectangle((cx - half_w - 16, brim_y - 2, cx + half_w + 16, brim_y + 7), fill=hat)
+
+    pixels = np.asarray(image, dtype=np.float32) + rng.normal(0, 8, (HEIGHT, WIDTH, 3))
+    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+    face_box = (cx - half_w, top, cx + half_w, cy + half_h)
+    boxes = {
+        "Male": face_box, "Smiling": mouth_box, "Eyeglasses": eyes_box, "Mustache": mustache_box,
+        "Wearing_Hat": hat_box, "Blond_Hair": hair_box, "Bald": hair_box, "Wearing_Lipstick": mouth_box,
+    }  # fmt: skip
+    boxes = {name: tuple(int(round(v)) for v in box) for name, box in boxes.items()}
+    return SyntheticFace(image=image, labels=labels, boxes=boxes)
+
+
+def generate_examples(seed: int, split: str, shards: list[tuple[int, int]], version: int = VERSION):
+    """`datasets.Dataset.from_generator` body: JPEG bytes like CelebA's, 0/1 label columns, the index."""
+    for start, stop in shards:
+        for index in range(start, stop):
+            face = make_face(seed, split, index)
+            buffer = io.BytesIO()
+            face.image.save(buffer, format="JPEG", quality=92)
+            yield {"image": {"bytes": buffer.getvalue(), "path": f"synthetic_{split}_{index:06d}.jpg"},
+                   "index": index, **face.labels}  # fmt: skip

@@ -1,0 +1,340 @@
+#!/usr/bin/env python
+"""Train, evaluate and predict facial attributes with the ResNet → BiLSTM → attention model and 🤗 Trainer.
+
+    python run_classification.py --dataset_name synthetic --output_dir outputs/demo --do_train --do_eval
+    accelerate launch --multi_gpu --num_processes 8 run_classification.py --label_columns all --bf16 ...
+
+Any argument can also come from a single JSON or YAML file: `python run_classification.py args.json`.
+"""
+
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+
+import datasets
+import numpy as np
+import torch
+import transformers
+from datasets import Image as ImageFeature
+from transformers import (
+    AutoConfig,
+    AutoModelForImageClassification,
+    HfArgumentParser,
+    ResNetConfig,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
+from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
+from face_attributes.data import load_source, make_splits, normalize_labels, resolve_label_columns
+from face_attributes.images import (
+    build_image_processor,
+    build_transforms,
+    collate,
+    drop_unreadable_images,
+    make_batch_transform,
+)
+from face_attributes.predictions import save_thresholds, write_predictions_csv
+from face_attributes.training import (
+    choose_thresholds,
+    freeze_backbone_stages,
+    make_compute_metrics,
+    positive_weights,
+    sigmoid,
+    write_attribute_table,
+    write_model_card,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "Continue from a saved model folder or Hub repo instead of a new model."}
+    )
+    backbone_name_or_path: str = field(
+        default="microsoft/resnet-18",
+        metadata={"help": "ImageNet ResNet-18 weights for a new model: Hub id or a save_pretrained folder; "
+                          "'none' starts from random weights."},  # fmt: skip
+    )
+    pooling: str = field(default="mean", metadata={"help": "'mean' or 'attribute_queries'."})
+    lstm_hidden_size: int = field(default=256, metadata={"help": "LSTM hidden size per direction."})
+    lstm_num_layers: int = field(default=1, metadata={"help": "Stacked LSTM layers."})
+    num_attention_heads: int = field(default=8, metadata={"help": "Attention heads."})
+    lstm_dropout: float = field(default=0.0, metadata={"help": "Dropout between LSTM layers."})
+    attention_dropout: float = field(default=0.0, metadata={"help": "Dropout on attention weights."})
+    classifier_dropout: float = field(default=0.1, metadata={"help": "Dropout before the classifier."})
+    image_size: int = field(default=224, metadata={"help": "Square training/eval resolution."})
+    backbone_embedding_size: int | None = field(default=None, metadata={"help": "Backbone stem width (tiny tests)."})
+    backbone_hidden_sizes: list[int] | None = field(default=None, metadata={"help": "Backbone stage widths."})
+    backbone_depths: list[int] | None = field(default=None, metadata={"help": "Blocks per backbone stage."})
+    backbone_stage: str = field(default="stage4", metadata={"help": "Backbone stage whose map becomes tokens."})
+    freeze_stages: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Backbone stages to freeze, e.g. `stem stage1` (the original Colab version)."},
+    )
+    pos_weight_from_data: bool = field(
+        default=False, metadata={"help": "Weigh positives by negatives/positives of the train split in the BCE loss."}
+    )
+    cache_dir: str | None = field(default=None, metadata={"help": "Where downloaded models and datasets are cached."})
+    model_revision: str = field(default="main", metadata={"help": "Model revision (branch, tag or commit)."})
+    token: str | None = field(default=None, metadata={"help": "Hub token (or `hf auth login`)."})
+    trust_remote_code: bool = field(
+        default=True, metadata={"help": "Load model code saved beside a checkpoint (this model's own files)."}
+    )
+
+
+@dataclass
+class DataTrainingArguments:
+    dataset_name: str | None = field(
+        default="flwrlabs/celeba",
+        metadata={"help": "Hub dataset id, a local parquet/save_to_disk folder, or 'synthetic' (built-in faces)."},
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Dataset configuration name."})
+    dataset_revision: str | None = field(default=None, metadata={"help": "Dataset revision."})
+    data_dir: str | None = field(
+        default=None, metadata={"help": "The original CelebA release folder, the Kaggle layout, or an image folder."}
+    )
+    train_dir: str | None = field(default=None, metadata={"help": "Image folder (with metadata.csv) for training."})
+    validation_dir: str | None = field(default=None, metadata={"help": "Image folder for validation."})
+    image_column: str = field(default="image", metadata={"help": "Column holding the images."})
+    label_columns: list[str] = field(
+        default_factory=lambda: ["Male"], metadata={"help": "Attribute columns to learn, or `all` (40 for CelebA)."}
+    )
+    validation_split_percentage: float = field(
+        default=20.0, metadata={"help": "Percent of train carved out (stratified) when there is no validation split."}
+    )
+    subset_percentage: float | None = field(
+        default=None,
+        metadata={"help": "Train on a stratified P%% of train split P%%-wise into train/validation by "
+                          "validation_split_percentage (the original Colab workflow is 1)."},  # fmt: skip
+    )
+    max_train_samples: int | None = field(default=None, metadata={"help": "Stratified subset of train."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Stratified subset of validation."})
+    max_predict_samples: int | None = field(default=None, metadata={"help": "Stratified subset of test."})
+    preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for the image check."})
+    strict_images: bool = field(
+        default=False, metadata={"help": "Stop on unreadable images instead of dropping them with a warning."}
+    )
+
+    def __post_init__(self):
+        if not (self.dataset_name or self.data_dir or self.train_dir):
+            raise ValueError("Pass --dataset_name, --data_dir or --train_dir.")
+        if not 0 <= self.validation_split_percentage < 100:
+            raise ValueError("--validation_split_percentage must be in [0, 100).")
+
+
+def parse_args(argv: list[str] | None):
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments))
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        return parser.parse_json_file(os.path.abspath(argv[0])), argv
+    if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
+        return parser.parse_yaml_file(os.path.abspath(argv[0])), argv
+    return parser.parse_args_into_dataclasses(args=argv), argv
+
+
+def build_model(model_args: ModelArguments, label_names: list[str], train_labels: np.ndarray, training_args):
+    id2label = dict(enumerate(label_names))
+    pos_weight = positive_weights(train_labels) if model_args.pos_weight_from_data else None
+    if model_args.model_name_or_path:
+        hub = dict(cache_dir=model_args.cache_dir, revision=model_args.model_revision, token=model_args.token,
+                   trust_remote_code=model_args.trust_remote_code)  # fmt: skip
+        config = AutoConfig.from_pretrained(model_args.model_name_or_path, **hub)
+        trained_on = [config.id2label[i] for i in range(config.num_labels)]
+        if trained_on != label_names:
+            raise ValueError(
+                f"{model_args.model_name_or_path} was trained on labels {trained_on}, the data gives {label_names}: "
+                f"pass --label_columns {' '.join(trained_on)}, or start a new model without --model_name_or_path."
+            )
+        if pos_weight is not None:
+            config.pos_weight = pos_weight
+        return AutoModelForImageClassification.from_pretrained(model_args.model_name_or_path, config=config, **hub)
+
+    backbone = dict(RESNET18_BACKBONE, out_features=[model_args.backbone_stage])
+    for key in ("embedding_size", "hidden_sizes", "depths"):
+        if getattr(model_args, f"backbone_{key}") is not None:
+            backbone[key] = getattr(model_args, f"backbone_{key}")
+    config = ResNetLstmAttentionConfig(
+        backbone_config=ResNetConfig(**backbone),
+        lstm_hidden_size=model_args.lstm_hidden_size,
+        lstm_num_layers=model_args.lstm_num_layers,
+        num_attention_heads=model_args.num_attention_heads,
+        lstm_dropout=model_args.lstm_dropout,
+        attention_dropout=model_args.attention_dropout,
+        classifier_dropout=model_args.classifier_dropout,
+        pooling=model_args.pooling,
+        image_size=model_args.image_size,
+        pos_weight=pos_weight,
+        id2label=id2label,
+        label2id={name: i for i, name in id2label.items()},
+        problem_type="multi_label_classification",
+    )
+    model = ResNetLstmAttentionForImageClassification(config)
+    if model_args.backbone_name_or_path.lower() not in ("none", "random", ""):
+        model.load_pretrained_backbone(
+            model_args.backbone_name_or_path, cache_dir=model_args.cache_dir, token=model_args.token
+        )
+        logger.info("Backbone weights from %s", model_args.backbone_name_or_path)
+    return model
+
+
+def check_image_size(model, image_size: int) -> None:
+    """The token grid must be at least 2×2, or the LSTM and attention see a single token."""
+    with torch.no_grad():
+        grid = model.base_model.forward_features(torch.zeros(1, 3, image_size, image_size)).shape[-2:]
+    if min(grid) < 2:
+        raise ValueError(
+            f"--image_size {image_size} gives a {grid[0]}×{grid[1]} feature map at the chosen backbone stage: "
+            f"pass --image_size {image_size * 2} or more (224 for CelebA)."
+        )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    (model_args, data_args, training_args), argv = parse_args(argv)
+    training_args.remove_unused_columns = False  # the image transform needs the raw columns
+    if training_args.report_to in ("none", ["none"], None) and not any("report_to" in a for a in argv):
+        # TensorBoard logs by default when it is installed.
+        from transformers.integrations import is_tensorboard_available
+
+        if is_tensorboard_available():
+            training_args.report_to = ["tensorboard"]
+
+    # Logging.
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%m/%d/%Y %H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    log_level = training_args.get_process_log_level()
+    for log in (logger, logging.getLogger("face_attributes"), datasets.utils.logging, transformers.utils.logging):
+        (log.setLevel if isinstance(log, logging.Logger) else log.set_verbosity)(log_level)
+    logger.warning(
+        "Process rank: %s, device: %s, n_gpu: %s, distributed: %s, mixed precision: %s",
+        training_args.process_index, training_args.device, training_args.n_gpu,
+        training_args.parallel_mode.value == "distributed", "bf16" if training_args.bf16 else
+        "fp16" if training_args.fp16 else "no",
+    )  # fmt: skip
+
+    # Last checkpoint: a rerun of the same command resumes.
+    last_checkpoint = None
+    if training_args.do_train and os.path.isdir(training_args.output_dir):
+        last_checkpoint = get_last_checkpoint(training_args.output_dir)
+        if last_checkpoint is not None and training_args.resume_from_checkpoint is None:
+            logger.info("Resuming from %s (pass another --output_dir to start afresh).", last_checkpoint)
+
+    set_seed(training_args.seed)
+
+    # Data.
+    with training_args.main_process_first(desc="dataset preparation"):
+        dataset = load_source(
+            dataset_name=data_args.dataset_name, dataset_config_name=data_args.dataset_config_name,
+            data_dir=data_args.data_dir, train_dir=data_args.train_dir, validation_dir=data_args.validation_dir,
+            revision=data_args.dataset_revision, token=model_args.token, cache_dir=model_args.cache_dir,
+            image_column=data_args.image_column, seed=training_args.seed,
+        )  # fmt: skip
+        label_names = resolve_label_columns(dataset, data_args.label_columns)
+        unused = [c for c in next(iter(dataset.values())).column_names if c not in ("image", *label_names)]
+        dataset = dataset.remove_columns(unused)
+        dataset = normalize_labels(dataset, label_names)
+        dataset = drop_unreadable_images(
+            dataset, strict=data_args.strict_images, num_proc=data_args.preprocessing_num_workers
+        )
+        dataset = make_splits(
+            dataset, label_names[0], data_args.validation_split_percentage, data_args.subset_percentage,
+            data_args.max_train_samples, data_args.max_eval_samples, data_args.max_predict_samples,
+            seed=training_args.seed,
+        )  # fmt: skip
+    for action, split in (("do_train", "train"), ("do_eval", "validation"), ("do_predict", "test")):
+        if getattr(training_args, action) and split not in dataset:
+            raise ValueError(
+                f"--{action} needs a {split} split, but the dataset has {list(dataset)}: drop --{action} or pass "
+                f"data with that split (--validation_split_percentage carves validation out of train)."
+            )
+    logger.info("Splits: %s; labels: %s", {k: len(v) for k, v in dataset.items()}, label_names)
+
+    # Model and preprocessing.
+    train_labels = np.stack([np.asarray(dataset["train"][c]) for c in label_names], 1) if "train" in dataset else None
+    model = build_model(model_args, label_names, train_labels, training_args)
+    image_size = model.config.image_size
+    check_image_size(model, image_size)
+    if model_args.freeze_stages:
+        freeze_backbone_stages(model, model_args.freeze_stages)
+    image_processor = build_image_processor(image_size)
+    train_transform, eval_transform = build_transforms(image_size)
+    for split, ds in dataset.items():
+        ds.set_transform(make_batch_transform(train_transform if split == "train" else eval_transform, label_names))
+
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=dataset.get("train") if training_args.do_train else None,
+        eval_dataset=dataset.get("validation") if training_args.do_eval else None,
+        data_collator=collate,
+        compute_metrics=make_compute_metrics(label_names),
+        processing_class=image_processor,
+    )
+    results: dict = {}
+
+    if training_args.do_train:
+        checkpoint = training_args.resume_from_checkpoint or last_checkpoint
+        if training_args.torch_compile:
+            torch._dynamo.config.allow_rnn = True  # let dynamo trace the LSTM instead of breaking the graph
+        try:
+            train_result = trainer.train(resume_from_checkpoint=checkpoint)
+        except torch._dynamo.exc.BackendCompilerFailed as error:
+            raise RuntimeError(f"torch.compile failed ({error}); run without --torch_compile.") from error
+        trainer.save_model()  # weights, config, the two code files, the image processor
+        trainer.log_metrics("train", train_result.metrics)
+        trainer.save_metrics("train", train_result.metrics)
+        trainer.save_state()
+        results.update(train_result.metrics)
+
+    if training_args.do_eval:
+        output = trainer.predict(dataset["validation"], metric_key_prefix="eval")
+        trainer.log_metrics("eval", output.metrics)
+        trainer.save_metrics("eval", output.metrics)
+        results.update(output.metrics)
+        if trainer.is_world_process_zero():
+            write_attribute_table(training_args.output_dir, label_names, output.metrics, "eval")
+            save_thresholds(training_args.output_dir, label_names,
+                            choose_thresholds(sigmoid(output.predictions), output.label_ids))  # fmt: skip
+
+    if training_args.do_predict:
+        output = trainer.predict(dataset["test"], metric_key_prefix="test")
+        trainer.log_metrics("test", output.metrics)
+        trainer.save_metrics("test", output.metrics)
+        results.update(output.metrics)
+        if trainer.is_world_process_zero():
+            raw = dataset["test"].with_format(None).cast_column("image", ImageFeature(decode=False))
+            names = [os.path.basename(item["path"] or f"{i}") for i, item in enumerate(raw["image"])]
+            write_predictions_csv(os.path.join(training_args.output_dir, "predictions.csv"), names,
+                                  sigmoid(output.predictions), label_names, np.full(len(label_names), 0.5))  # fmt: skip
+            write_attribute_table(training_args.output_dir, label_names, output.metrics, "test")
+
+    if trainer.is_world_process_zero():
+        trainer.save_metrics("all", results)
+        arguments = {**asdict(model_args), **asdict(data_args), "training": training_args.to_sanitized_dict()}
+        arguments.pop("token", None)
+        dataset_label = data_args.data_dir or data_args.train_dir or data_args.dataset_name
+        write_model_card(training_args.output_dir, label_names, results, dataset_label, arguments,
+                         model_args.model_name_or_path or model_args.backbone_name_or_path)  # fmt: skip
+    if training_args.push_to_hub and trainer.is_world_process_zero():
+        from huggingface_hub import HfApi
+
+        repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+        api = HfApi(token=training_args.hub_token or model_args.token)
+        api.create_repo(repo_id, private=training_args.hub_private_repo, exist_ok=True)
+        api.upload_folder(folder_path=training_args.output_dir, repo_id=repo_id,
+                          ignore_patterns=["checkpoint-*", "runs/*", "*.pt"])  # fmt: skip
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Data: every source → one schema, label normalisation, stratified splits, transforms, robust images."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset, DatasetDict, Features, Value
+from datasets import Image as ImageFeature
+from PIL import Image
+
+from face_attributes.data import (
+    load_source,
+    make_splits,
+    normalize_labels,
+    resolve_label_columns,
+    stratified_indices,
+)
+from face_attributes.fixtures import write_celeba_release, write_hub_parquet, write_image_folder
+from face_attributes.images import build_image_processor, build_transforms, drop_unreadable_images, to_rgb
+from face_attributes.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+
+SIZES = {"train": 12, "validation": 4, "test": 4}
+SMALL = (36, 44)
+
+
+def expected_labels(split: str, index: int) -> dict[str, int]:
+    return make_face(0, split, index).labels
+
+
+def assert_celeba_schema(dataset: DatasetDict, sizes=SIZES):
+    assert list(dataset) == list(sizes) and {k: len(v) for k, v in dataset.items()} == sizes
+    for split, ds in dataset.items():
+        assert isinstance(ds.features["image"], ImageFeature)
+        for index in (0, len(ds) - 1):
+            row = ds[index]
+            assert row["image"].size == SMALL
+            assert {a: row[a] for a in SYNTHETIC_ATTRIBUTES} == expected_labels(split, index)
+
+
+@pytest.mark.parametrize("kaggle", [False, True])
+def test_celeba_release_and_kaggle_layouts(tmp_path, kaggle):
+    root = write_celeba_release(tmp_path / "celeba", SIZES, SMALL, kaggle=kaggle)
+    if not kaggle:  # the real, space-padded -1/1 rows
+        line = (root / "list_attr_celeba.txt").read_text().splitlines()[2]
+        assert line.startswith("000001.jpg ") and ("  1" in line or " -1" in line)
+    dataset = load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))
+    dataset = normalize_labels(dataset, SYNTHETIC_ATTRIBUTES)
+    assert_celeba_schema(dataset)
+
+
+def test_celeba_release_second_run_is_cached(tmp_path):
+    root = write_celeba_release(tmp_path / "celeba", {"train": 300, "validation": 10, "test": 10}, SMALL)
+    cache = str(tmp_path / "cache")
+    load_source(data_dir=str(root), cache_dir=cache)
+    cached_files = sorted(p.name for p in (tmp_path / "cache").rglob("*.arrow"))
+    start = time.perf_counter()
+    again = load_source(data_dir=str(root), cache_dir=cache)
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*.arrow")) == cached_files  # nothing rebuilt
+    assert again["train"].cache_files and time.perf_counter() - start < 5
+
+
+def test_hub_layout_parquet_folder_with_valid_split_and_bools(tmp_path):
+    root = write_hub_parquet(tmp_path / "hub", SIZES, SMALL)
+    dataset = load_source(dataset_name=str(root), cache_dir=str(tmp_path / "cache"))
+    assert dataset["train"].features["Male"] == Value("bool")
+    dataset = normalize_labels(dataset, SYNTHETIC_ATTRIBUTES)
+    assert dataset["train"].features["Male"] == Value("int8")
+    assert_celeba_schema(dataset)
+
+
+def test_save_to_disk_folder_with_minus_one_labels_and_other_image_column(tmp_path):
+    def split(name, n):
+        faces = [make_face(0, name, i) for i in range(n)]
+        return Dataset.from_dict(
+            {"img": [f.image.resize(SMALL) for f in faces], "Male": [2 * f.labels["Male"] - 1 for f in faces]},
+            features=Features({"img": ImageFeature(), "Male": Value("int64")}),
+        )
+
+    DatasetDict({"train": split("train", 6), "validation": split("validation", 3)}).save_to_disk(tmp_path / "disk")
+    dataset = load_source(dataset_name=str(tmp_path / "disk"), image_column="img")
+    dataset = normalize_labels(dataset, ["Male"])
+    assert dataset["train"]["Male"] == [expected_labels("train", i)["Male"] for i in range(6)]
+    assert dataset["validation"][0]["image"].size == SMALL
+
+
+def test_image_folders_with_string_labels(tmp_path):
+    write_image_folder(tmp_path / "train", 8, SMALL, split="train", label_format="str")
+    write_image_folder(tmp_path / "val", 4, SMALL, split="validation", label_format="pm1")
+    dataset = load_source(train_dir=str(tmp_path / "train"), validation_dir=str(tmp_path / "val"),
+                          cache_dir=str(tmp_path / "cache"))  # fmt: skip
+    dataset = normalize_labels(dataset, ["Male", "Smiling"])
+    assert {k: len(v) for k, v in dataset.items()} == {"train": 8, "validation": 4}
+    assert dataset["train"]["Smiling"] == [expected_labels("train", i)["Smiling"] for i in range(8)]
+    assert dataset["validation"]["Male"] == [expected_labels("validation", i)["Male"] for i in range(4)]
+
+
+def test_offline_hub_id_error_says_what_to_pass():
+    with pytest.raises(OSError, match=r"(?s)flwrlabs/celeba.*--dataset_name synthetic.*--data_dir"):
+        load_source("flwrlabs/celeba")
+
+
+def label_dataset(values, feature=None) -> DatasetDict:
+    features = Features({"Male": feature}) if feature else None
+    return DatasetDict({"train": Dataset.from_dict({"Male": values}, features=features)})
+
+
+@pytest.mark.parametrize(
+    "values,feature",
+    [([True, False, True], Value("bool")), ([1, 0, 1], None), ([1, -1, 1], None), (["True", "False", "True"], None)],
+)
+def test_label_values_become_zero_one(values, feature):
+    dataset = normalize_labels(label_dataset(values, feature), ["Male"])
+    assert dataset["train"]["Male"] == [1, 0, 1] and dataset["train"].features["Male"] == Value("int8")
+
+
+def test_bad_label_value_names_column_and_value():
+    with pytest.raises(ValueError, match=r"'Male'.*'maybe'"):
+        normalize_labels(label_dataset(["True", "maybe"]), ["Male"])
+
+
+def test_unknown_label_column_lists_the_available_ones():
+    dataset = DatasetDict({"train": Dataset.from_dict({"image": [None], "Male": [1], "Smiling": [0]})})
+    with pytest.raises(ValueError, match=r"\['Beard'\].*'Male', 'Smiling'"):
+        resolve_label_columns(dataset, ["Beard"])
+    assert resolve_label_columns(dataset, None) == ["Male"]
+    assert resolve_label_columns(dataset, ["all"]) == ["Male", "Smiling"]
+
+
+def test_stratified_indices_keep_class_ratio_and_are_deterministic():
+    labels = (np.random.default_rng(0).random(5000) < 0.23).astype(int)
+    taken, rest = stratified_indices(labels, 700, seed=1)
+    assert len(taken) == 700 and len(np.intersect1d(taken, rest)) == 0 and len(rest) == 4300
+    assert abs(labels[taken].mean() - labels.mean()) < 0.02 and abs(labels[rest].mean() - labels.mean()) < 0.02
+    np.testing.assert_array_equal(taken, stratified_indices(labels, 700, seed=1)[0])
+    assert not np.array_equal(taken, stratified_indices(labels, 700, seed=2)[0])
+
+
+def test_make_splits_carves_validation_and_takes_colab_subset():
+    labels = (np.arange(2000) % 5 == 0).astype(int)  # 20 % positives
+    dataset = DatasetDict({"train": Dataset.from_dict({"Male": labels}), "test": Dataset.from_dict({"Male": labels[:50]})})
+    carved = make_splits(dataset, "Male", validation_split_percentage=15, seed=0)
+    assert len(carved["validation"]) == 300 and len(carved["train"]) == 1700
+    for split in ("train", "validation"):
+        assert abs(np.mean(carved[split]["Male"]) - 0.2) < 0.02
+    colab = make_splits(dataset, "Male", validation_split_percentage=20, subset_percentage=5, seed=0)
+    assert (len(colab["train"]), len(colab["validation"])) == (80, 20)
+    assert abs(np.mean(colab["validation"]["Male"]) - 0.2) < 0.02
+    limited = make_splits(carved, "Male", max_train_samples=100, max_eval_samples=50, seed=0)
+    assert (len(limited["train"]), len(limited["validation"])) == (100, 50)
+    assert abs(np.mean(limited["train"]["Male"]) - 0.2) < 0.02
+
+
+def bad_image_zoo(tmp_path) -> list:
+    face = make_face(0, "train", 0).image.resize(SMALL)
+    paths = {}
+    for name, image in {
+        "gray.png": face.convert("L"), "palette.png": face.convert("P"), "rgba.png": face.convert("RGBA"),
+        "cmyk.jpg": face.convert("CMYK"), "good.jpg": face,
+        "sixteen.png": Image.fromarray((np.asarray(face.convert("L"), dtype=np.uint16) * 257)),
+    }.items():  # fmt: skip
+        image.save(tmp_path / name)
+        paths[name] = str(tmp_path / name)
+    full = io.BytesIO()
+    face.save(full, format="JPEG")
+    (tmp_path / "truncated.jpg").write_bytes(full.getvalue()[: len(full.getvalue()) // 2])
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    paths["truncated.jpg"], paths["empty.jpg"] = str(tmp_path / "truncated.jpg"), str(tmp_path / "empty.jpg")
+    return paths
+
+
+def test_bad_image_zoo_converts_modes_and_drops_unreadable(tmp_path, caplog):
+    paths = bad_image_zoo(tmp_path)
+    assert Image.open(paths["sixteen.png"]).mode.startswith("I")
+    names = sorted(paths)
+    dataset = DatasetDict({"train": Dataset.from_dict({"image": [paths[n] for n in names], "Male": [1] * len(names)},
+                                                      features=Features({"image": ImageFeature(), "Male": Value("int8")}))})  # fmt: skip
+    with caplog.at_level("WARNING"):
+        cleaned = drop_unreadable_images(dataset)
+    assert len(cleaned["train"]) == len(names) - 2
+    assert "Dropping 2 unreadable" in caplog.text and "truncated.jpg" in caplog.text and "empty.jpg" in caplog.text
+    _, eval_transform = build_transforms(32)
+    for row in cleaned["train"]:
+        rgb = to_rgb(row["image"])
+        assert rgb.mode == "RGB" and eval_transform(rgb).shape == (3, 32, 32)
+    sixteen = np.asarray(to_rgb(Image.open(paths["sixteen.png"])))
+    np.testing.assert_allclose(sixteen[..., 0], np.asarray(Image.open(paths["gray.png"])), atol=1)
+    with pytest.raises(ValueError, match=r"2 unreadable.*(truncated|empty)"):
+        drop_unreadable_images(dataset, strict=True)
+
+
+def test_transforms_are_deterministic_where_they_should_be():
+    image = make_face(0, "train", 1).image
+    train, evaluation = build_transforms(64)
+    torch.testing.assert_close(evaluation(image), evaluation(image), rtol=0, atol=0)
+    torch.manual_seed(0)
+    first = train(image)
+    torch.manual_seed(0)
+    torch.testing.assert_close(train(image), first, rtol=0, atol=0)
+    assert first.shape == (3, 64, 64) and not torch.equal(train(image), first)
+
+
+def test_image_processor_reproduces_eval_transform():
+    _, evaluation = build_transforms(64)
+    processor = build_image_processor(64)
+    images = [make_face(0, "test", i).image for i in range(3)]
+    processed = processor(images, return_tensors="pt")["pixel_values"]
+    torch.testing.assert_close(processed, torch.stack([evaluation(i) for i in images]), atol=1e-5, rtol=0)
