@@ -199,6 +199,9 @@ def check_image_size(model, image_size: int) -> None:
 def main(argv: list[str] | None = None) -> dict:
     (model_args, data_args, training_args), argv = parse_args(argv)
     training_args.remove_unused_columns = False  # the image transform needs the raw columns
+    if training_args.ddp_find_unused_parameters is None:
+        # Every parameter gets a gradient each step (tested), so DDP need not search the graph for unused ones.
+        training_args.ddp_find_unused_parameters = False
     if training_args.report_to in ("none", ["none"], None) and not any("report_to" in a for a in argv):
         # TensorBoard logs by default when it is installed.
         from transformers.integrations import is_tensorboard_available
@@ -325,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict:
         dataset_label = data_args.data_dir or data_args.train_dir or data_args.dataset_name
         write_model_card(training_args.output_dir, label_names, results, dataset_label, arguments,
                          model_args.model_name_or_path or model_args.backbone_name_or_path)  # fmt: skip
+        logger.info("Wrote model card, metrics and predictions to %s", training_args.output_dir)
     if training_args.push_to_hub and trainer.is_world_process_zero():
         from huggingface_hub import HfApi
 

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 WIDTH, HEIGHT = 178, 218  # CelebA's aligned-and-cropped size
-VERSION = 2  # part of the datasets cache key: bump it whenever the drawing changes
+VERSION = 4  # part of the datasets cache key: bump it whenever the drawing changes
 SPLIT_SIZES = {"train": 2000, "validation": 500, "test": 500}
 SYNTHETIC_ATTRIBUTES = [
     "Male", "Smiling", "Eyeglasses", "Mustache", "Wearing_Hat", "Blond_Hair", "Bald", "Wearing_Lipstick",
@@ -110,11 +110,12 @@ def make_face(seed: int, split: str, index: int) -> SyntheticFace:
     lips = _colour(rng, (190, 10, 40), (235, 50, 80)) if labels["Wearing_Lipstick"] else tuple(
         int(c * 0.75) for c in skin
     )
-    mouth_box = (cx - 24 * scale, mouth_y - 12 * scale, cx + 24 * scale, mouth_y + 16 * scale)
-    if labels["Smiling"]:  # a wide open smile showing teeth
-        draw.chord((cx - 22 * scale, mouth_y - 14 * scale, cx + 22 * scale, mouth_y + 14 * scale), 0, 180, fill=lips)
-        draw.chord((cx - 17 * scale, mouth_y - 9 * scale, cx + 17 * scale, mouth_y + 8 * scale), 0, 180,
-                   fill=(245, 245, 240))  # fmt: skip
+    mouth_box = (cx - 27 * scale, mouth_y - 8 * scale, cx + 27 * scale, mouth_y + 21 * scale)
+    if labels["Smiling"]:  # a wide open smile: lips around a dark mouth with a row of teeth on top
+        draw.chord((cx - 26 * scale, mouth_y - 20 * scale, cx + 26 * scale, mouth_y + 20 * scale), 0, 180, fill=lips)
+        draw.chord((cx - 21 * scale, mouth_y - 15 * scale, cx + 21 * scale, mouth_y + 15 * scale), 0, 180,
+                   fill=(50, 15, 20))  # fmt: skip
+        draw.rectangle((cx - 19 * scale, mouth_y, cx + 19 * scale, mouth_y + 5 * scale), fill=(250, 250, 245))
     else:
         draw.rectangle((cx - 14 * scale, mouth_y - 2 * scale, cx + 14 * scale, mouth_y + 3 * scale), fill=lips)
 

@@ -1,0 +1,127 @@
+"""Pictures of what the model does: attention maps over the face, and training curves."""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from .images import to_rgb  # noqa: E402
+
+CELL_INCHES, DPI = 2.0, 100  # every panel is 200×200 px, so a grid's size is known in advance
+SUMMARY_COLUMNS = 1  # the text panel with the predicted attributes
+
+
+@torch.no_grad()
+def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None):
+    """(maps (B, M, H, W), probabilities (B, L), map titles) from the attentions the model returns.
+
+    `attribute_queries` pooling: one map per chosen attribute, head-averaged. `mean` pooling: the pooled
+    output is the mean over queries of the attended tokens, so the weight each token contributes is the
+    attention averaged over queries (and heads): that one map is what the classifier actually used.
+    """
+    outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
+    height, width = outputs.hidden_states[0].shape[-2:]
+    weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
+    probabilities = torch.sigmoid(outputs.logits.float())
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    if model.config.pooling == "attribute_queries":
+        chosen = attributes or names
+        unknown = [a for a in chosen if a not in names]
+        if unknown:
+            raise ValueError(f"Unknown attribute(s) {unknown}; the model predicts {names}.")
+        maps = weights[:, [names.index(a) for a in chosen]]  # (B, M, H*W)
+        titles = chosen
+    else:
+        maps = weights.mean(dim=1, keepdim=True)  # (B, 1, H*W)
+        titles = ["attention (mean pooling)"]
+    return maps.reshape(*maps.shape[:2], height, width), probabilities, titles  # (B, M, H, W)
+
+
+def plot_attention_grid(
+    images: list[Image.Image], maps: torch.Tensor, probabilities: torch.Tensor, titles: list[str],
+    label_names: list[str], output_path: str, top_k: int = 8,
+) -> tuple[int, int]:  # fmt: skip
+    """One row per face: the face, one heat map per title over it, then the predicted attributes."""
+    rows, columns = len(images), 1 + len(titles) + SUMMARY_COLUMNS
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(columns * CELL_INCHES, rows * CELL_INCHES), dpi=DPI, squeeze=False
+    )
+    for row, image in enumerate(images):
+        image = np.asarray(to_rgb(image))
+        extent = (0, image.shape[1], image.shape[0], 0)
+        axes[row, 0].imshow(image)
+        axes[row, 0].set_title("input", fontsize=8)
+        for column, title in enumerate(titles, start=1):
+            # The token grid covers the whole (stretched) input, so it maps linearly onto the original image.
+            heat = maps[row, column - 1].numpy()
+            axes[row, column].imshow(image)
+            axes[row, column].imshow(heat, extent=extent, cmap="inferno", alpha=0.55, interpolation="bilinear")
+            probability = probabilities[row, label_names.index(title)].item() if title in label_names else None
+            label = f"{title} {probability:.2f}" if probability is not None else title
+            axes[row, column].set_title(label, fontsize=8)
+        order = torch.argsort(probabilities[row], descending=True)[:top_k]
+        lines = [f"{'✓' if probabilities[row, i] >= 0.5 else '·'} {label_names[i][:18]:<18} {probabilities[row, i]:.2f}"
+                 for i in order.tolist()]  # fmt: skip
+        axes[row, -1].text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=7, family="monospace")
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    for axis in axes[:, -1]:
+        axis.axis("off")
+    figure.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.01, wspace=0.05, hspace=0.25)
+    figure.savefig(output_path, dpi=DPI)
+    plt.close(figure)
+    return columns * int(CELL_INCHES * DPI), rows * int(CELL_INCHES * DPI)
+
+
+def attention_map_figure(model, image_processor, images: list[Image.Image], output_path: str,
+                         attributes: list[str] | None = None) -> tuple[int, int]:  # fmt: skip
+    """The whole path: preprocess like evaluation, run the model, plot its own attentions."""
+    pixel_values = image_processor([to_rgb(image) for image in images], return_tensors="pt")["pixel_values"]
+    maps, probabilities, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
+    label_names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    return plot_attention_grid(images, maps.cpu(), probabilities.cpu(), titles, label_names, output_path)
+
+
+def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
+    """trainer_state.json → PNG of training loss and eval metrics over steps; returns the plotted series."""
+    with open(trainer_state_path) as f:
+        history = json.load(f)["log_history"]
+    train = [(e["step"], e["loss"]) for e in history if "loss" in e]
+    evaluations = [e for e in history if any(k.startswith("eval_") for k in e)]
+    metric_names = [m for m in ("eval_accuracy", "eval_balanced_accuracy", "eval_f1", "eval_roc_auc")
+                    if any(m in e for e in evaluations)]  # fmt: skip
+    panels = 2 if metric_names else 1
+    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), dpi=DPI, squeeze=False)
+    plotted = []
+    loss_axis = axes[0, 0]
+    if train:
+        loss_axis.plot(*zip(*train), label="train loss")
+        plotted.append("train loss")
+    eval_loss = [(e["step"], e["eval_loss"]) for e in evaluations if "eval_loss" in e]
+    if eval_loss:
+        loss_axis.plot(*zip(*eval_loss), marker="o", label="eval loss")
+        plotted.append("eval loss")
+    loss_axis.set(xlabel="step", ylabel="loss", title="loss")
+    if not train and not eval_loss:
+        loss_axis.text(0.5, 0.5, "no losses logged", ha="center", va="center", transform=loss_axis.transAxes)
+    if plotted:
+        loss_axis.legend(loc="best")
+    if metric_names:
+        metric_axis = axes[0, 1]
+        for name in metric_names:
+            points = [(e["step"], e[name]) for e in evaluations if name in e]
+            metric_axis.plot(*zip(*points), marker="o", label=name.removeprefix("eval_"))
+            plotted.append(name)
+        metric_axis.set(xlabel="step", ylabel="mean over attributes", title="evaluation", ylim=(0, 1.01))
+        metric_axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(output_path, dpi=DPI)
+    plt.close(figure)
+    return plotted
+

@@ -1,0 +1,168 @@
+"""run_classification.py as users run it: the README demo (shrunk), accelerate DDP, bf16, resume, pipeline, errors."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers import run_without_package
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import run_classification  # noqa: E402
+
+# The README demo command, shrunk only by arguments: tiny backbone, few steps, small eval/test subsets.
+TINY = [
+    "--dataset_name", "synthetic", "--label_columns", "all", "--backbone_name_or_path", "none",
+    "--backbone_embedding_size", "8", "--backbone_hidden_sizes", "8", "16", "16", "32",
+    "--backbone_depths", "1", "1", "1", "1", "--lstm_hidden_size", "16", "--num_attention_heads", "2",
+    "--image_size", "64", "--per_device_train_batch_size", "16", "--learning_rate", "3e-3",
+    "--max_eval_samples", "64", "--max_predict_samples", "32", "--report_to", "none", "--disable_tqdm", "true",
+    "--dataloader_num_workers", "0", "--seed", "0",
+]  # fmt: skip
+
+
+def readme_demo_command() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"```bash\n(python run_classification\.py[^`]*?)```", readme).group(1)
+    return command.replace("\\\n", " ").split()[2:]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """The README demo arguments, then TINY overrides (later arguments win in argparse)."""
+    output_dir = tmp_path_factory.mktemp("run") / "model"
+    demo = readme_demo_command()
+    assert "--dataset_name" in demo and "synthetic" in demo
+    run_classification.main([*demo, *TINY, "--output_dir", str(output_dir), "--max_steps", "80",
+                             "--eval_strategy", "no", "--save_strategy", "no", "--do_predict"])  # fmt: skip
+    return output_dir
+
+
+def test_readme_demo_writes_results_above_chance(trained):
+    results = json.loads((trained / "all_results.json").read_text())
+    assert results["eval_roc_auc"] > 0.7 and results["eval_balanced_accuracy"] > 0.55
+    assert results["eval_roc_auc_Male"] > 0.9
+    table = json.loads((trained / "eval_attribute_metrics.json").read_text())
+    assert [row["attribute"] for row in table][:2] == ["Bald", "Blond_Hair"] and len(table) == 8
+    rows = (trained / "predictions.csv").read_text().splitlines()
+    assert rows[0].startswith("file,Bald_probability") and len(rows) == 1 + 32
+    assert rows[1].startswith("synthetic_test_")
+    card = (trained / "README.md").read_text()
+    assert "trust_remote_code=True" in card and "| Male |" in card and "synthetic" in card
+    assert set(json.loads((trained / "thresholds.json").read_text())) == set(row["attribute"] for row in table)
+    for name in ("model.safetensors", "config.json", "preprocessor_config.json", "modeling_resnet_lstm_attention.py"):
+        assert (trained / name).exists()
+
+
+def test_pipeline_in_a_process_without_the_package_matches_the_model(trained, tmp_path):
+    from face_attributes import ResNetLstmAttentionForImageClassification
+    from face_attributes.images import build_transforms
+    from face_attributes.synthetic import make_face
+
+    images = [make_face(0, "test", i).image for i in range(3)]
+    for i, image in enumerate(images):
+        image.save(tmp_path / f"face{i}.png")
+    model = ResNetLstmAttentionForImageClassification.from_pretrained(trained).eval()
+    _, eval_transform = build_transforms(model.config.image_size)
+    with torch.no_grad():
+        expected = torch.sigmoid(model(torch.stack([eval_transform(i) for i in images])).logits)
+    result = run_without_package(
+        f"""
+        import json
+        from transformers import pipeline
+        classifier = pipeline("image-classification", model={str(trained)!r}, trust_remote_code=True)
+        out = classifier([{", ".join(repr(str(tmp_path / f"face{i}.png")) for i in range(3))}], top_k=None)
+        print(json.dumps([{{d["label"]: d["score"] for d in image}} for image in out]))
+        """,
+        cwd=tmp_path,
+    )
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    got = torch.tensor([[scores[name] for name in names] for scores in result])
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
+
+
+def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(trained, tmp_path):
+    with pytest.raises(ValueError, match=r"trained on labels.*pass --label_columns Bald Blond_Hair"):
+        run_classification.main([*TINY, "--model_name_or_path", str(trained), "--label_columns", "Male",
+                                 "--output_dir", str(tmp_path), "--do_train", "--max_steps", "1"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--label_columns", "Beard"], r"Unknown label column.*Beard.*Available"),
+        (["--image_size", "32"], r"--image_size 32 gives a 1×1 feature map.*pass --image_size 64"),
+        (["--subset_percentage", "10", "--validation_split_percentage", "0", "--do_eval"],
+         r"--do_eval needs a validation split"),
+    ],
+)  # fmt: skip
+def test_bad_input_stops_before_training(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=message):
+        run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--max_steps", "1", *extra])
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_do_predict_without_test_split_is_an_error(tmp_path):
+    from face_attributes.fixtures import write_image_folder
+
+    write_image_folder(tmp_path / "train", 10, (48, 48))
+    args = [*TINY, "--train_dir", str(tmp_path / "train"), "--label_columns", "Male"]
+    with pytest.raises(ValueError, match=r"--do_predict needs a test split"):
+        run_classification.main([*args, "--output_dir", str(tmp_path / "out"), "--do_predict"])
+
+
+def test_bf16_on_cpu_completes(tmp_path):
+    results = run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--do_eval",
+                                       "--max_steps", "3", "--bf16", "--use_cpu", "--label_columns", "Male"])  # fmt: skip
+    assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
+
+
+def run_script(args: list[str], **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **kwargs)  # fmt: skip
+
+
+def test_interrupted_run_resumes_to_the_same_global_step(tmp_path):
+    command = [sys.executable, "run_classification.py", *TINY, "--output_dir", str(tmp_path), "--do_train",
+               "--max_steps", "40", "--save_steps", "4", "--label_columns", "Male"]  # fmt: skip
+    process = run_script(command, start_new_session=True)
+    deadline = time.time() + 240
+    while not list(tmp_path.glob("checkpoint-*/trainer_state.json")) and time.time() < deadline:
+        assert process.poll() is None, process.stdout.read()[-3000:]
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # interrupted right after its first checkpoint
+    process.wait()
+    assert not (tmp_path / "train_results.json").exists()
+    first = min(int(p.parent.name.split("-")[1]) for p in tmp_path.glob("checkpoint-*/trainer_state.json"))
+    assert first < 40
+    rerun = run_script(command)
+    output = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, output[-3000:]
+    assert "Continuing training from checkpoint" in output
+    state = json.loads((tmp_path / "trainer_state.json").read_text())
+    assert state["global_step"] == 40
+
+
+def test_accelerate_two_processes_on_cpu(tmp_path):
+    command = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+               "--mixed_precision", "no", "--dynamo_backend", "no", "run_classification.py", *TINY,
+               "--output_dir", str(tmp_path), "--do_train", "--do_eval", "--max_steps", "4",
+               "--per_device_train_batch_size", "4", "--use_cpu", "--label_columns", "Male",
+               "--log_level", "info", "--log_level_replica", "info"]  # fmt: skip
+    process = run_script(command)
+    output = process.communicate(timeout=400)[0]
+    assert process.returncode == 0, output[-4000:]
+    assert "Process rank: 0" in output and "Process rank: 1" in output  # both processes trained
+    assert "Total train batch size (w. parallel, distributed & accumulation) = 8" in output
+    assert output.count("Wrote model card, metrics") == 1  # only the main process writes outputs
+    assert json.loads((tmp_path / "trainer_state.json").read_text())["global_step"] == 4
+    assert (tmp_path / "model.safetensors").exists() and (tmp_path / "eval_attribute_metrics.csv").exists()
