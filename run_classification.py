@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import datasets
 import numpy as np
@@ -30,6 +31,7 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
+from face_attributes.cache import CachedBatchCollator, CachedPixelsTrainer, build_uint8_cache
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
 from face_attributes.data import load_source, make_splits, normalize_labels, resolve_label_columns
 from face_attributes.images import (
@@ -67,7 +69,11 @@ class ModelArguments:
     lstm_hidden_size: int = field(default=256, metadata={"help": "LSTM hidden size per direction."})
     lstm_num_layers: int = field(default=1, metadata={"help": "Stacked LSTM layers."})
     num_attention_heads: int = field(default=8, metadata={"help": "Attention heads."})
+    position_encoding: bool = field(default=True, metadata={"help": "2D sine positions in the attention keys."})
     lstm_dropout: float = field(default=0.0, metadata={"help": "Dropout between LSTM layers."})
+    sequence_residual: bool = field(
+        default=True, metadata={"help": "Add each token's own projection to its LSTM output (spatial attention)."}
+    )
     attention_dropout: float = field(default=0.0, metadata={"help": "Dropout on attention weights."})
     classifier_dropout: float = field(default=0.1, metadata={"help": "Dropout before the classifier."})
     image_size: int = field(default=224, metadata={"help": "Square training/eval resolution."})
@@ -122,6 +128,11 @@ class DataTrainingArguments:
     strict_images: bool = field(
         default=False, metadata={"help": "Stop on unreadable images instead of dropping them with a warning."}
     )
+    preprocessing_cache: bool = field(
+        default=False,
+        metadata={"help": "Decode and resize every image once into a memory-mapped uint8 cache and augment "
+                          "batches on the device (fast input pipeline; see docs/benchmarks.md)."},  # fmt: skip
+    )
 
     def __post_init__(self):
         if not (self.dataset_name or self.data_dir or self.train_dir):
@@ -166,7 +177,9 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
         lstm_hidden_size=model_args.lstm_hidden_size,
         lstm_num_layers=model_args.lstm_num_layers,
         num_attention_heads=model_args.num_attention_heads,
+        position_encoding=model_args.position_encoding,
         lstm_dropout=model_args.lstm_dropout,
+        sequence_residual=model_args.sequence_residual,
         attention_dropout=model_args.attention_dropout,
         classifier_dropout=model_args.classifier_dropout,
         pooling=model_args.pooling,
@@ -261,6 +274,10 @@ def main(argv: list[str] | None = None) -> dict:
                 f"data with that split (--validation_split_percentage carves validation out of train)."
             )
     logger.info("Splits: %s; labels: %s", {k: len(v) for k, v in dataset.items()}, label_names)
+    test_names = None
+    if training_args.do_predict:
+        raw_test = dataset["test"].cast_column("image", ImageFeature(decode=False))["image"]
+        test_names = [os.path.basename(item["path"] or f"{i}") for i, item in enumerate(raw_test)]
 
     # Model and preprocessing.
     train_labels = np.stack([np.asarray(dataset["train"][c]) for c in label_names], 1) if "train" in dataset else None
@@ -270,16 +287,24 @@ def main(argv: list[str] | None = None) -> dict:
     if model_args.freeze_stages:
         freeze_backbone_stages(model, model_args.freeze_stages)
     image_processor = build_image_processor(image_size)
-    train_transform, eval_transform = build_transforms(image_size)
-    for split, ds in dataset.items():
-        ds.set_transform(make_batch_transform(train_transform if split == "train" else eval_transform, label_names))
+    if data_args.preprocessing_cache:
+        with training_args.main_process_first(desc="uint8 preprocessing cache"):
+            dataset = build_uint8_cache(dataset, image_size, label_names, data_args.preprocessing_num_workers)
+        trainer_class = partial(CachedPixelsTrainer, image_size=image_size)
+        data_collator = CachedBatchCollator(label_names)
+    else:
+        train_transform, eval_transform = build_transforms(image_size)
+        for split, ds in dataset.items():
+            transform = train_transform if split == "train" else eval_transform
+            ds.set_transform(make_batch_transform(transform, label_names))
+        trainer_class, data_collator = Trainer, collate
 
-    trainer = Trainer(
+    trainer = trainer_class(
         model=model,
         args=training_args,
         train_dataset=dataset.get("train") if training_args.do_train else None,
         eval_dataset=dataset.get("validation") if training_args.do_eval else None,
-        data_collator=collate,
+        data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
         processing_class=image_processor,
     )
@@ -315,9 +340,7 @@ def main(argv: list[str] | None = None) -> dict:
         trainer.save_metrics("test", output.metrics)
         results.update(output.metrics)
         if trainer.is_world_process_zero():
-            raw = dataset["test"].with_format(None).cast_column("image", ImageFeature(decode=False))
-            names = [os.path.basename(item["path"] or f"{i}") for i, item in enumerate(raw["image"])]
-            write_predictions_csv(os.path.join(training_args.output_dir, "predictions.csv"), names,
+            write_predictions_csv(os.path.join(training_args.output_dir, "predictions.csv"), test_names,
                                   sigmoid(output.predictions), label_names, np.full(len(label_names), 0.5))  # fmt: skip
             write_attribute_table(training_args.output_dir, label_names, output.metrics, "test")
 

@@ -41,6 +41,12 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             `lstm_hidden_size * (2 if lstm_bidirectional else 1)`.
         lstm_dropout (`float`, *optional*, defaults to 0.0):
             Dropout between stacked LSTM layers (only used when `lstm_num_layers > 1`).
+        sequence_residual (`bool`, *optional*, defaults to `True`):
+            Add a linear projection of each token to its LSTM output (then LayerNorm). The token keeps its own
+            content beside the LSTM's context, which keeps the attention maps spatially meaningful.
+        position_encoding (`bool`, *optional*, defaults to `True`):
+            Add a 2D sine encoding of each token's grid position to the attention keys (DETR-style), so a query
+            can look at a place as well as at content. Works for any grid size.
         num_attention_heads (`int`, *optional*, defaults to 8):
             Number of attention heads; must divide the attention width.
         attention_dropout (`float`, *optional*, defaults to 0.0):
@@ -68,6 +74,8 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     lstm_num_layers: int = 1
     lstm_bidirectional: bool = True
     lstm_dropout: float = 0.0
+    sequence_residual: bool = True
+    position_encoding: bool = True
     num_attention_heads: int = 8
     attention_dropout: float = 0.0
     pooling: str = "mean"

@@ -53,11 +53,32 @@ def feature_map_to_tokens(feature_map: torch.Tensor) -> torch.Tensor:
     return feature_map.flatten(2).transpose(1, 2)  # (B, H*W, C)
 
 
+def sine_position_encoding(height: int, width: int, dim: int, device, dtype) -> torch.Tensor:
+    """DETR-style 2D sine/cosine encoding of the token grid in raster order: (H*W, dim), any grid size."""
+    quarter = dim // 4
+    frequencies = 1.0 / (10000 ** (torch.arange(quarter, device=device, dtype=torch.float32) / quarter))
+    # Positions as fractions of the grid, so maps of different sizes share one scale.
+    ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height * 2 * torch.pi
+    xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width * 2 * torch.pi
+    y_angles = ys[:, None] * frequencies  # (H, dim/4)
+    x_angles = xs[:, None] * frequencies  # (W, dim/4)
+    y_code = torch.cat([y_angles.sin(), y_angles.cos()], dim=-1)[:, None].expand(-1, width, -1)  # (H, W, dim/2)
+    x_code = torch.cat([x_angles.sin(), x_angles.cos()], dim=-1)[None].expand(height, -1, -1)  # (H, W, dim/2)
+    code = torch.cat([y_code, x_code], dim=-1).reshape(height * width, 2 * 2 * quarter)  # (H*W, dim')
+    return nn.functional.pad(code, (0, dim - code.shape[-1])).to(dtype)  # (H*W, dim)
+
+
 class ResNetLstmAttentionSequenceEncoder(nn.Module):
-    """Reads the spatial tokens with an LSTM, kept in fp32 even inside autocast."""
+    """Reads the spatial tokens with an LSTM, kept in fp32 even inside autocast.
+
+    With `sequence_residual`, each output is LayerNorm(LSTM output + a projection of the token itself): a
+    token keeps its own content beside the context the LSTM adds, so attention over tokens stays spatial.
+    """
 
     def __init__(self, config: ResNetLstmAttentionConfig, input_size: int):
         super().__init__()
+        self.residual = nn.Linear(input_size, config.attention_hidden_size) if config.sequence_residual else None
+        self.norm = nn.LayerNorm(config.attention_hidden_size) if config.sequence_residual else None
         self.lstm = nn.LSTM(
             input_size=input_size,
             hidden_size=config.lstm_hidden_size,
@@ -73,6 +94,8 @@ class ResNetLstmAttentionSequenceEncoder(nn.Module):
         # CPU bf16 autocast has no oneDNN LSTM primitive and cuDNN's autocast would force fp16: run it in fp32.
         with torch.autocast(device_type=tokens.device.type, enabled=False):
             sequence, _ = self.lstm(tokens.float())  # (B, N, D)
+        if self.residual is not None:
+            sequence = self.norm(sequence + self.residual(tokens))
         return sequence
 
 
@@ -85,9 +108,11 @@ class ResNetLstmAttentionMeanPooler(nn.Module):
             config.attention_hidden_size, config.num_attention_heads, dropout=config.attention_dropout, batch_first=True
         )
 
-    def forward(self, sequence: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         attended, weights = self.attention(
-            sequence, sequence, sequence, need_weights=output_attentions, average_attn_weights=False
+            keys, keys, sequence, need_weights=output_attentions, average_attn_weights=False
         )  # (B, N, D), (B, heads, N, N)
         return attended.mean(dim=1), weights  # (B, D)
 
@@ -102,10 +127,12 @@ class ResNetLstmAttentionQueryPooler(nn.Module):
             config.attention_hidden_size, config.num_attention_heads, dropout=config.attention_dropout, batch_first=True
         )
 
-    def forward(self, sequence: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         queries = self.queries.unsqueeze(0).expand(sequence.shape[0], -1, -1)  # (B, L, D)
         attended, weights = self.attention(
-            queries, sequence, sequence, need_weights=output_attentions, average_attn_weights=False
+            queries, keys, sequence, need_weights=output_attentions, average_attn_weights=False
         )  # (B, L, D), (B, heads, L, N)
         return attended, weights
 
@@ -207,7 +234,12 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         feature_map = self.forward_features(pixel_values)  # (B, C, H, W)
         tokens = feature_map_to_tokens(feature_map)  # (B, H*W, C)
         sequence = self.sequence_encoder(tokens)  # (B, H*W, D)
-        pooled_output, attention_weights = self.pooler(sequence, output_attentions)
+        keys = sequence
+        if self.config.position_encoding:
+            # Where a token sits goes into the attention keys (not the values), as in DETR.
+            height, width = feature_map.shape[-2:]
+            keys = sequence + sine_position_encoding(height, width, sequence.shape[-1], sequence.device, sequence.dtype)
+        pooled_output, attention_weights = self.pooler(sequence, keys, output_attentions)
 
         output = ResNetLstmAttentionModelOutput(
             last_hidden_state=sequence,

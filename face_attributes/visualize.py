@@ -125,3 +125,26 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
     plt.close(figure)
     return plotted
 
+
+
+def region_attention_mass(maps: torch.Tensor, boxes: list[dict], titles: list[str], image_size: tuple[int, int]):
+    """Per map, the attention mass on tokens whose cell overlaps the attribute's region box.
+
+    `maps` (B, M, H, W) come from `compute_attention_maps`; `boxes[b][title]` is (x0, y0, x1, y1) in pixels of
+    the original (width, height) image, which the model saw stretched onto the token grid. Returns (mass
+    (B, M), the share of tokens in each region, i.e. what uniform attention would give).
+    """
+    batch, count, height, width = maps.shape
+    image_width, image_height = image_size
+    top = torch.arange(height) * image_height / height
+    left = torch.arange(width) * image_width / width
+    mass, uniform = torch.zeros(batch, count), torch.zeros(batch, count)
+    for b in range(batch):
+        for m, title in enumerate(titles):
+            x0, y0, x1, y1 = boxes[b][title]
+            rows = (top < y1) & (top + image_height / height > y0)
+            cols = (left < x1) & (left + image_width / width > x0)
+            inside = rows[:, None] & cols[None, :]  # (H, W)
+            mass[b, m] = maps[b, m][inside].sum() / maps[b, m].sum()
+            uniform[b, m] = inside.float().mean()
+    return mass, uniform

@@ -25,7 +25,7 @@ TINY = [
     "--backbone_depths", "1", "1", "1", "1", "--lstm_hidden_size", "16", "--num_attention_heads", "2",
     "--image_size", "64", "--per_device_train_batch_size", "16", "--learning_rate", "3e-3",
     "--max_eval_samples", "64", "--max_predict_samples", "32", "--report_to", "none", "--disable_tqdm", "true",
-    "--dataloader_num_workers", "0", "--seed", "0",
+    "--dataloader_num_workers", "0", "--dataloader_persistent_workers", "false", "--seed", "0",
 ]  # fmt: skip
 
 

@@ -1,0 +1,86 @@
+"""Synthetic faces: deterministic, drawn by region, learnable, and attribute-query attention finds the regions."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from face_attributes import ResNetLstmAttentionForImageClassification
+from face_attributes.data import load_synthetic
+from face_attributes.images import build_image_processor
+from face_attributes.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
+from face_attributes.visualize import compute_attention_maps, region_attention_mass
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import run_classification  # noqa: E402
+
+# A tiny model: a few channels, the stage-3 map (6×6 tokens at 96 px), attribute-query pooling.
+TINY_QUERIES = [
+    "--dataset_name", "synthetic", "--label_columns", "all", "--backbone_name_or_path", "none",
+    "--backbone_embedding_size", "16", "--backbone_hidden_sizes", "16", "32", "64", "64",
+    "--backbone_depths", "1", "1", "1", "1", "--backbone_stage", "stage3", "--lstm_hidden_size", "32",
+    "--num_attention_heads", "4", "--pooling", "attribute_queries", "--image_size", "96",
+    "--per_device_train_batch_size", "32", "--learning_rate", "3e-3", "--max_steps", "500",
+    "--eval_strategy", "no", "--save_strategy", "no", "--max_eval_samples", "300", "--report_to", "none",
+    "--disable_tqdm", "true", "--dataloader_num_workers", "2", "--dataloader_persistent_workers", "true",
+    "--seed", "0", "--do_train", "--do_eval",
+]  # fmt: skip
+
+
+def test_faces_are_deterministic_per_seed_split_and_index():
+    first, again = make_face(0, "train", 5), make_face(0, "train", 5)
+    assert np.array_equal(np.asarray(first.image), np.asarray(again.image)) and first.labels == again.labels
+    assert not np.array_equal(np.asarray(first.image), np.asarray(make_face(1, "train", 5).image))
+    assert not np.array_equal(np.asarray(first.image), np.asarray(make_face(0, "test", 5).image))
+    assert first.image.size == (WIDTH, HEIGHT) == (178, 218)
+
+
+def test_every_attribute_has_a_region_inside_the_image_and_both_classes_occur():
+    faces = [make_face(0, "train", i) for i in range(300)]
+    for name in SYNTHETIC_ATTRIBUTES:
+        rate = np.mean([f.labels[name] for f in faces])
+        assert 0.05 < rate < 0.95, name
+        for face in faces[:20]:
+            x0, y0, x1, y1 = face.boxes[name]
+            assert 0 <= x0 < x1 <= WIDTH and 0 <= y0 < y1 <= HEIGHT, name
+    # Hat and hair at the top, glasses at the eyes, mustache above the mouth.
+    face = faces[0]
+    assert face.boxes["Wearing_Hat"][1] < face.boxes["Eyeglasses"][1] < face.boxes["Mustache"][1]
+    assert face.boxes["Mustache"][3] <= face.boxes["Smiling"][3]
+
+
+def test_synthetic_source_is_built_through_datasets_and_cached(tmp_path):
+    dataset = load_synthetic(sizes={"train": 20, "validation": 5, "test": 5}, cache_dir=str(tmp_path))
+    assert {k: len(v) for k, v in dataset.items()} == {"train": 20, "validation": 5, "test": 5}
+    row = dataset["train"][3]
+    assert row["image"].size == (178, 218) and {a: row[a] for a in SYNTHETIC_ATTRIBUTES} == make_face(0, "train", 3).labels
+    again = load_synthetic(sizes={"train": 20, "validation": 5, "test": 5}, cache_dir=str(tmp_path))
+    assert again["train"].cache_files == dataset["train"].cache_files
+
+
+@pytest.fixture(scope="module")
+def trained_queries(tmp_path_factory) -> Path:
+    output_dir = tmp_path_factory.mktemp("queries") / "model"
+    run_classification.main([*TINY_QUERIES, "--output_dir", str(output_dir)])
+    return output_dir
+
+
+def test_tiny_model_learns_the_synthetic_faces(trained_queries):
+    results = json.loads((trained_queries / "all_results.json").read_text())
+    assert results["eval_accuracy"] >= 0.90
+
+
+def test_attribute_query_attention_falls_in_the_attribute_regions(trained_queries):
+    model = ResNetLstmAttentionForImageClassification.from_pretrained(trained_queries).eval()
+    faces = [make_face(0, "validation", i) for i in range(64)]
+    pixel_values = build_image_processor(96)([f.image for f in faces], return_tensors="pt")["pixel_values"]
+    attributes = ["Eyeglasses", "Smiling", "Wearing_Hat"]
+    maps, _, titles = compute_attention_maps(model, pixel_values, attributes)
+    mass, uniform = region_attention_mass(maps, [f.boxes for f in faces], titles, (WIDTH, HEIGHT))
+    for index, name in enumerate(attributes):
+        assert mass[:, index].mean() > 0.5, (name, mass[:, index].mean(), uniform[:, index].mean())
+        assert mass[:, index].mean() > 1.5 * uniform[:, index].mean(), name
