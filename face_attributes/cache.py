@@ -42,7 +42,7 @@ def build_uint8_cache(dataset: DatasetDict, image_size: int, label_columns: list
             _resize_batch, fn_kwargs={"side": side}, input_columns=["image"], batched=True, batch_size=64,
             remove_columns=["image"], features=features, num_proc=num_proc, writer_batch_size=256,
             desc=f"Caching {split} at {side}px uint8",
-        ).with_format("torch")  # fmt: skip
+        ).with_format("numpy", dtype=np.uint8)  # fmt: skip  (datasets would widen integers to int64)
     return DatasetDict(cached)
 
 
@@ -53,11 +53,9 @@ class CachedBatchCollator:
         self.label_columns = label_columns
 
     def __call__(self, examples: list[dict]) -> dict:
-        batch = {"pixels": torch.stack([e["pixels"] for e in examples])}
-        batch["labels"] = torch.stack(
-            [torch.stack([e[c] for c in self.label_columns]) for e in examples]
-        ).float()  # (B, L)
-        return batch
+        pixels = torch.from_numpy(np.stack([e["pixels"] for e in examples]))  # (B, 3, S, S) uint8
+        labels = np.array([[e[c] for c in self.label_columns] for e in examples], dtype=np.float32)  # (B, L)
+        return {"pixels": pixels, "labels": torch.from_numpy(labels)}
 
 
 class DeviceAugment(torch.nn.Module):

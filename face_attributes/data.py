@@ -45,6 +45,8 @@ def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir
     )
     splits = {}
     for split, size in sizes.items():
+        if size == 0:
+            continue
         shards = [(start, min(start + 500, size)) for start in range(0, size, 500)]
         splits[split] = Dataset.from_generator(
             generate_examples, features=features, cache_dir=cache_dir, split=split,

@@ -109,7 +109,7 @@ class ResNetLstmAttentionMeanPooler(nn.Module):
         )
 
     def forward(
-        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool
+        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool, tokens: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         attended, weights = self.attention(
             keys, keys, sequence, need_weights=output_attentions, average_attn_weights=False
@@ -118,21 +118,28 @@ class ResNetLstmAttentionMeanPooler(nn.Module):
 
 
 class ResNetLstmAttentionQueryPooler(nn.Module):
-    """One learned query per label cross-attends over the tokens (Query2Label-style)."""
+    """One learned query per label cross-attends over the tokens (Query2Label-style).
 
-    def __init__(self, config: ResNetLstmAttentionConfig):
+    The LSTM outputs are the keys (where to look, in context); the values are the backbone tokens themselves.
+    A label's output is then a weighted sum of what the backbone saw at each place, so its attention map
+    says where the evidence came from. (With the LSTM outputs as values, the forward LSTM carries the
+    evidence to later tokens and the maps drift a row or so past it.)
+    """
+
+    def __init__(self, config: ResNetLstmAttentionConfig, token_size: int):
         super().__init__()
         self.queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
         self.attention = nn.MultiheadAttention(
-            config.attention_hidden_size, config.num_attention_heads, dropout=config.attention_dropout, batch_first=True
-        )
+            config.attention_hidden_size, config.num_attention_heads, dropout=config.attention_dropout,
+            batch_first=True, vdim=token_size,
+        )  # fmt: skip
 
     def forward(
-        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool
+        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool, tokens: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         queries = self.queries.unsqueeze(0).expand(sequence.shape[0], -1, -1)  # (B, L, D)
         attended, weights = self.attention(
-            queries, keys, sequence, need_weights=output_attentions, average_attn_weights=False
+            queries, keys, tokens.to(keys.dtype), need_weights=output_attentions, average_attn_weights=False
         )  # (B, L, D), (B, heads, L, N)
         return attended, weights
 
@@ -210,7 +217,7 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         if config.pooling == "mean":
             self.pooler = ResNetLstmAttentionMeanPooler(config)
         else:
-            self.pooler = ResNetLstmAttentionQueryPooler(config)
+            self.pooler = ResNetLstmAttentionQueryPooler(config, token_size=self.backbone.channels[-1])
         self.post_init()
 
     def forward_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -239,7 +246,7 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
             # Where a token sits goes into the attention keys (not the values), as in DETR.
             height, width = feature_map.shape[-2:]
             keys = sequence + sine_position_encoding(height, width, sequence.shape[-1], sequence.device, sequence.dtype)
-        pooled_output, attention_weights = self.pooler(sequence, keys, output_attentions)
+        pooled_output, attention_weights = self.pooler(sequence, keys, output_attentions, tokens)
 
         output = ResNetLstmAttentionModelOutput(
             last_hidden_state=sequence,

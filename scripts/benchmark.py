@@ -232,7 +232,7 @@ def sources_benchmark(args) -> list[tuple]:
                 timings.append(sum(len(d) for d in dataset.values()) / (time.perf_counter() - start))
             rows.append((name, timings[0], timings[1]))
         train_transform, _ = build_transforms(224)
-        images = [dataset["train"][i]["image"].convert("RGB") for i in range(min(64, count))]
+        images = [dataset["train"][i]["image"].convert("RGB") for i in range(min(64, len(dataset["train"])))]
         start = time.perf_counter()
         for image in images:
             train_transform(image)
