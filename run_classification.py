@@ -200,8 +200,10 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
 
 def check_image_size(model, image_size: int) -> None:
     """The token grid must be at least 2×2, or the LSTM and attention see a single token."""
+    was_training = model.training
     with torch.no_grad():
-        grid = model.base_model.forward_features(torch.zeros(1, 3, image_size, image_size)).shape[-2:]
+        grid = model.eval().base_model.forward_features(torch.zeros(1, 3, image_size, image_size)).shape[-2:]
+    model.train(was_training)
     if min(grid) < 2:
         raise ValueError(
             f"--image_size {image_size} gives a {grid[0]}×{grid[1]} feature map at the chosen backbone stage: "

@@ -109,7 +109,7 @@ the face-attributes project's `run_classification.py`.
 from transformers import pipeline
 
 classifier = pipeline("image-classification", model="{os.path.basename(os.path.abspath(output_dir))}", trust_remote_code=True)
-classifier("face.jpg", top_k=None)  # one probability per attribute
+classifier("face.jpg", top_k={len(label_names)})  # one probability per attribute
 ```
 
 Or `AutoModelForImageClassification.from_pretrained(path, trust_remote_code=True)` with

@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import run_classification  # noqa: E402
 
-# A tiny model: a few channels, the stage-3 map (6×6 tokens at 96 px), attribute-query pooling.
+# A tiny model: a few channels, the stage-2 map (12×12 tokens at 96 px), one head, attribute-query pooling.
 TINY_QUERIES = [
     "--dataset_name", "synthetic", "--label_columns", "all", "--backbone_name_or_path", "none",
     "--backbone_embedding_size", "16", "--backbone_hidden_sizes", "16", "32", "64", "64",
-    "--backbone_depths", "1", "1", "1", "1", "--backbone_stage", "stage3", "--lstm_hidden_size", "32",
-    "--num_attention_heads", "4", "--pooling", "attribute_queries", "--image_size", "96",
+    "--backbone_depths", "1", "1", "1", "1", "--backbone_stage", "stage2", "--lstm_hidden_size", "32",
+    "--num_attention_heads", "1", "--pooling", "attribute_queries", "--image_size", "96",
     "--per_device_train_batch_size", "32", "--learning_rate", "3e-3", "--max_steps", "500",
     "--eval_strategy", "no", "--save_strategy", "no", "--max_eval_samples", "300", "--report_to", "none",
     "--disable_tqdm", "true", "--dataloader_num_workers", "2", "--dataloader_persistent_workers", "true",
