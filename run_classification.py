@@ -65,7 +65,7 @@ class ModelArguments:
         metadata={"help": "ImageNet ResNet-18 weights for a new model: Hub id or a save_pretrained folder; "
                           "'none' starts from random weights."},  # fmt: skip
     )
-    pooling: str = field(default="mean", metadata={"help": "'mean' or 'attribute_queries'."})
+    pooling: str = field(default="attribute_queries", metadata={"help": "'attribute_queries' or 'mean'."})
     lstm_hidden_size: int = field(default=256, metadata={"help": "LSTM hidden size per direction."})
     lstm_num_layers: int = field(default=1, metadata={"help": "Stacked LSTM layers."})
     num_attention_heads: int = field(default=8, metadata={"help": "Attention heads."})

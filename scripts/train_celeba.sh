@@ -19,7 +19,7 @@ case "$task" in
 esac
 common=(
   $DATA --label_columns $labels --backbone_name_or_path microsoft/resnet-18 --image_size 224
-  --pooling mean
+  --pooling attribute_queries
   --bf16 --per_device_train_batch_size $((256 / NUM_GPUS)) --per_device_eval_batch_size 256
   --learning_rate 1e-3 --weight_decay 0.05 --lr_scheduler_type cosine --warmup_ratio 0.03 --num_train_epochs 10
   --eval_strategy epoch --save_strategy epoch --save_total_limit 2 --load_best_model_at_end
