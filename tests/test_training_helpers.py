@@ -1,0 +1,90 @@
+"""Training helpers: the evaluate metric, thresholds, pos_weight, freezing stages, argument files."""
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import evaluate
+import numpy as np
+import pytest
+import torch
+from helpers import tiny_config
+
+from face_attributes import ResNetLstmAttentionForImageClassification
+from face_attributes.metrics import ATTRIBUTE_METRICS_PATH
+from face_attributes.metrics.attribute_metrics import roc_auc
+from face_attributes.training import choose_thresholds, freeze_backbone_stages, positive_weights
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import run_classification  # noqa: E402
+
+
+def brute_force_auc(scores, labels) -> float:
+    pairs = [(p, n) for p, n in itertools.product(scores[labels == 1], scores[labels == 0])]
+    return float(np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p, n in pairs]))
+
+
+def test_roc_auc_matches_pair_counting_with_ties():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 5, 200) / 4  # many ties
+    labels = (rng.random(200) < 0.3).astype(int)
+    assert roc_auc(scores, labels) == pytest.approx(brute_force_auc(scores, labels))
+    assert np.isnan(roc_auc(scores, np.zeros(200, dtype=int)))
+
+
+def test_metric_loaded_by_path_gives_means_and_per_attribute_values():
+    metric = evaluate.load(ATTRIBUTE_METRICS_PATH)
+    probabilities = np.array([[0.9, 0.2], [0.1, 0.7], [0.8, 0.4], [0.3, 0.6]])
+    labels = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    result = metric.compute(predictions=probabilities, references=labels, label_names=["a", "b"])
+    assert result["accuracy_a"] == 1.0 and result["accuracy_b"] == 0.5 and result["accuracy"] == 0.75
+    assert result["balanced_accuracy_b"] == 0.5 and result["f1_b"] == 0.5 and result["roc_auc_b"] == 0.75
+    assert result["roc_auc"] == pytest.approx(0.875)
+
+
+def test_thresholds_maximise_balanced_accuracy():
+    probabilities = np.array([[0.10], [0.20], [0.30], [0.35], [0.90]])
+    labels = np.array([[0], [0], [1], [1], [1]])
+    (threshold,) = choose_thresholds(probabilities, labels)
+    assert 0.2 < threshold <= 0.3
+
+
+def test_positive_weights_are_negatives_over_positives():
+    labels = np.array([[1, 0], [0, 0], [0, 1], [0, 0]])
+    assert positive_weights(labels) == [3.0, 3.0]
+    assert positive_weights(np.zeros((3, 1))) == [1.0]
+
+
+def test_freeze_stem_and_stage1_only():
+    model = ResNetLstmAttentionForImageClassification(tiny_config())
+    freeze_backbone_stages(model, ["stem", "stage1"])
+    backbone = model.model.backbone
+    assert not any(p.requires_grad for p in backbone.embedder.parameters())
+    assert not any(p.requires_grad for p in backbone.encoder.stages[0].parameters())
+    assert all(p.requires_grad for p in backbone.encoder.stages[1].parameters())
+    assert all(p.requires_grad for p in model.model.sequence_encoder.parameters())
+    with pytest.raises(ValueError, match=r"stage7.*\['stem', 'stage1'"):
+        freeze_backbone_stages(model, ["stage7"])
+
+
+def test_arguments_from_a_json_file(tmp_path):
+    path = tmp_path / "args.json"
+    path.write_text(json.dumps({"dataset_name": "synthetic", "label_columns": ["Male", "Smiling"],
+                                "pooling": "mean", "output_dir": str(tmp_path / "out"), "bf16": False}))  # fmt: skip
+    (model_args, data_args, training_args), _ = run_classification.parse_args([str(path)])
+    assert data_args.label_columns == ["Male", "Smiling"] and model_args.pooling == "mean"
+    assert training_args.output_dir == str(tmp_path / "out")
+
+
+def test_pos_weight_from_data_reaches_the_loss():
+    args = run_classification.ModelArguments(
+        backbone_name_or_path="none", pos_weight_from_data=True, backbone_embedding_size=8,
+        backbone_hidden_sizes=[8, 16, 16, 32], backbone_depths=[1, 1, 1, 1], lstm_hidden_size=8,
+        num_attention_heads=2, image_size=64,
+    )  # fmt: skip
+    model = run_classification.build_model(args, ["Male", "Bald"], np.array([[1, 0], [0, 0], [1, 1], [0, 0]]), None)
+    assert model.config.pos_weight == [1.0, 3.0]
+    out = model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 2))
+    assert torch.isfinite(out.loss)
