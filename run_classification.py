@@ -326,25 +326,27 @@ def main(argv: list[str] | None = None) -> dict:
         trainer.save_state()
         results.update(train_result.metrics)
 
-    if training_args.do_eval:
-        output = trainer.predict(dataset["validation"], metric_key_prefix="eval")
-        trainer.log_metrics("eval", output.metrics)
-        trainer.save_metrics("eval", output.metrics)
+    def predict_split(split: str, prefix: str):
+        """Predict, log and save `prefix_*` metrics and the per-attribute table; returns the predictions."""
+        output = trainer.predict(dataset[split], metric_key_prefix=prefix)
+        trainer.log_metrics(prefix, output.metrics)
+        trainer.save_metrics(prefix, output.metrics)
         results.update(output.metrics)
         if trainer.is_world_process_zero():
-            write_attribute_table(training_args.output_dir, label_names, output.metrics, "eval")
+            write_attribute_table(training_args.output_dir, label_names, output.metrics, prefix)
+        return output
+
+    if training_args.do_eval:
+        output = predict_split("validation", "eval")
+        if trainer.is_world_process_zero():
             save_thresholds(training_args.output_dir, label_names,
                             choose_thresholds(sigmoid(output.predictions), output.label_ids))  # fmt: skip
 
     if training_args.do_predict:
-        output = trainer.predict(dataset["test"], metric_key_prefix="test")
-        trainer.log_metrics("test", output.metrics)
-        trainer.save_metrics("test", output.metrics)
-        results.update(output.metrics)
+        output = predict_split("test", "test")
         if trainer.is_world_process_zero():
             write_predictions_csv(os.path.join(training_args.output_dir, "predictions.csv"), test_names,
                                   sigmoid(output.predictions), label_names, np.full(len(label_names), 0.5))  # fmt: skip
-            write_attribute_table(training_args.output_dir, label_names, output.metrics, "test")
 
     if trainer.is_world_process_zero():
         trainer.save_metrics("all", results)
