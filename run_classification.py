@@ -7,7 +7,6 @@
 Any argument can also come from a single JSON or YAML file: `python run_classification.py args.json`.
 """
 
-import json
 import logging
 import os
 import sys

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from face_attributes import ResNetLstmAttentionForImageClassification
 from face_attributes.data import load_synthetic
