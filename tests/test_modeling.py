@@ -226,3 +226,16 @@ def test_pretrained_backbone_layout_mismatch_is_a_clear_error(tmp_path):
     ).save_pretrained(tmp_path / "other")
     with pytest.raises(ValueError, match="backbone_config"):
         build().load_pretrained_backbone(str(tmp_path / "other"))
+
+
+def test_readme_python_quickstart_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"## Python quickstart\n\n```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["probabilities"].shape == (2, 3) and namespace["attention"].shape == (2, 8, 3, 42)
+    assert (tmp_path / "my-model" / "modeling_resnet_lstm_attention.py").exists()
