@@ -167,3 +167,10 @@ def test_accelerate_two_processes_on_cpu(tmp_path):
     assert output.count("Wrote model card, metrics") == 1  # only the main process writes outputs
     assert json.loads((tmp_path / "trainer_state.json").read_text())["global_step"] == 4
     assert (tmp_path / "model.safetensors").exists() and (tmp_path / "eval_attribute_metrics.csv").exists()
+
+
+def test_torch_compile_completes(tmp_path):
+    # dynamo traces the LSTM (the script switches on allow_rnn); inductor on 2 CPU cores takes about a minute.
+    results = run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--do_eval",
+                                       "--max_steps", "2", "--torch_compile", "--label_columns", "Male"])  # fmt: skip
+    assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
