@@ -117,8 +117,8 @@ class DataTrainingArguments:
     )
     subset_percentage: float | None = field(
         default=None,
-        metadata={"help": "Train on a stratified P%% of train split P%%-wise into train/validation by "
-                          "validation_split_percentage (the original Colab workflow is 1)."},  # fmt: skip
+        metadata={"help": "Use a stratified P%% of the train split, cut into train/validation by "
+                          "--validation_split_percentage (the original Colab workflow: P=1, 80/20)."},  # fmt: skip
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "Stratified subset of train."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Stratified subset of validation."})
@@ -150,7 +150,7 @@ def parse_args(argv: list[str] | None):
     return parser.parse_args_into_dataclasses(args=argv), argv
 
 
-def build_model(model_args: ModelArguments, label_names: list[str], train_labels: np.ndarray, training_args):
+def build_model(model_args: ModelArguments, label_names: list[str], train_labels: np.ndarray | None):
     id2label = dict(enumerate(label_names))
     pos_weight = positive_weights(train_labels) if model_args.pos_weight_from_data else None
     if model_args.model_name_or_path:
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Model and preprocessing.
     train_labels = np.stack([np.asarray(dataset["train"][c]) for c in label_names], 1) if "train" in dataset else None
-    model = build_model(model_args, label_names, train_labels, training_args)
+    model = build_model(model_args, label_names, train_labels)
     image_size = model.config.image_size
     check_image_size(model, image_size)
     if model_args.freeze_stages:

@@ -6,6 +6,7 @@ stays memory-mapped Arrow and is cached by datasets' fingerprints.
 """
 
 import csv
+import itertools
 import logging
 import os
 from pathlib import Path
@@ -72,23 +73,22 @@ def _celeba_annotation_files(data_dir: Path) -> tuple[Path, Path, Path] | None:
     return None
 
 
-def _read_celeba_table(path: str) -> tuple[list[str], list[list[str]]]:
-    """Attribute names and rows [file, v1, v2, ...] of list_attr_celeba.txt (space-padded) or .csv."""
-    with open(path, newline="") as f:
-        if path.endswith(".csv"):
-            header, *rows = list(csv.reader(f))
-            return header[1:], rows
-        f.readline()  # the image count
-        names = f.readline().split()
-        return names, [line.split() for line in f if line.strip()]
-
-
 def _attribute_names(path: str) -> list[str]:
     with open(path, newline="") as f:
         if path.endswith(".csv"):
             return next(csv.reader(f))[1:]
         f.readline()  # the image count
         return f.readline().split()
+
+
+def _read_celeba_table(path: str) -> tuple[list[str], list[list[str]]]:
+    """Attribute names and rows [file, v1, v2, ...] of list_attr_celeba.txt (space-padded) or .csv."""
+    with open(path, newline="") as f:
+        if path.endswith(".csv"):
+            rows = list(csv.reader(f))[1:]
+        else:  # skip the count and names lines
+            rows = [line.split() for line in itertools.islice(f, 2, None) if line.strip()]
+    return _attribute_names(path), rows
 
 
 def _read_partitions(path: str) -> dict[str, str]:

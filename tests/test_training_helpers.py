@@ -84,7 +84,7 @@ def test_pos_weight_from_data_reaches_the_loss():
         backbone_hidden_sizes=[8, 16, 16, 32], backbone_depths=[1, 1, 1, 1], lstm_hidden_size=8,
         num_attention_heads=2, image_size=64,
     )  # fmt: skip
-    model = run_classification.build_model(args, ["Male", "Bald"], np.array([[1, 0], [0, 0], [1, 1], [0, 0]]), None)
+    model = run_classification.build_model(args, ["Male", "Bald"], np.array([[1, 0], [0, 0], [1, 1], [0, 0]]))
     assert model.config.pos_weight == [1.0, 3.0]
     out = model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 2))
     assert torch.isfinite(out.loss)
