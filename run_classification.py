@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Train, evaluate and predict facial attributes with the ResNet → BiLSTM → attention model and 🤗 Trainer.
 
     python run_classification.py --dataset_name synthetic --output_dir outputs/demo --do_train --do_eval
@@ -7,8 +9,10 @@
 Any argument can also come from a single JSON or YAML file: `python run_classification.py args.json`.
 """
 
+import dataclasses
 import logging
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -27,7 +31,6 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.trainer_utils import get_last_checkpoint
 
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
 from face_attributes.cache import CachedBatchCollator, CachedPixelsTrainer, build_uint8_cache
@@ -41,6 +44,7 @@ from face_attributes.images import (
     make_batch_transform,
 )
 from face_attributes.predictions import save_thresholds, write_predictions_csv
+from face_attributes.resume import EpochToDataset, SeededAugmentation, checkpoint_problem, find_resumable_checkpoint
 from face_attributes.training import (
     choose_thresholds,
     freeze_backbone_stages,
@@ -55,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class ModelArguments:
+class LoadingArguments:
     model_name_or_path: str | None = field(
         default=None, metadata={"help": "Continue from a saved model folder or Hub repo instead of a new model."}
     )
@@ -64,18 +68,6 @@ class ModelArguments:
         metadata={"help": "ImageNet ResNet-18 weights for a new model: Hub id or a save_pretrained folder; "
                           "'none' starts from random weights."},  # fmt: skip
     )
-    pooling: str = field(default="attribute_queries", metadata={"help": "'attribute_queries' or 'mean'."})
-    lstm_hidden_size: int = field(default=256, metadata={"help": "LSTM hidden size per direction."})
-    lstm_num_layers: int = field(default=1, metadata={"help": "Stacked LSTM layers."})
-    num_attention_heads: int = field(default=8, metadata={"help": "Attention heads."})
-    position_encoding: bool = field(default=True, metadata={"help": "2D sine positions in the attention keys."})
-    lstm_dropout: float = field(default=0.0, metadata={"help": "Dropout between LSTM layers."})
-    sequence_residual: bool = field(
-        default=True, metadata={"help": "Add each token's own projection to its LSTM output (spatial attention)."}
-    )
-    attention_dropout: float = field(default=0.0, metadata={"help": "Dropout on attention weights."})
-    classifier_dropout: float = field(default=0.1, metadata={"help": "Dropout before the classifier."})
-    image_size: int = field(default=224, metadata={"help": "Square training/eval resolution."})
     backbone_embedding_size: int | None = field(default=None, metadata={"help": "Backbone stem width (tiny tests)."})
     backbone_hidden_sizes: list[int] | None = field(default=None, metadata={"help": "Backbone stage widths."})
     backbone_depths: list[int] | None = field(default=None, metadata={"help": "Blocks per backbone stage."})
@@ -93,6 +85,35 @@ class ModelArguments:
     trust_remote_code: bool = field(
         default=True, metadata={"help": "Load model code saved beside a checkpoint (this model's own files)."}
     )
+    overwrite_output_dir: bool = field(
+        default=False, metadata={"help": "Train from scratch even when --output_dir holds checkpoints to resume from."}
+    )
+
+
+# Config fields set elsewhere: the backbone by the flags above, pos_weight by --pos_weight_from_data.
+NOT_FLAGS = ("backbone_config", "pos_weight")
+
+
+def config_fields_as_arguments(config_class) -> list[tuple]:
+    """One (name, type, field) per field the config class declares, its help from the config's `Args:` docstring.
+
+    The config stays the one place where a model option is defined, documented and validated: a new field
+    becomes a flag (and shows in --help) without being copied here.
+    """
+    helps = dict(re.findall(r"^ {8}(\w+) \(.*?\):\n((?: {12}.*\n)+)", config_class.__doc__, re.MULTILINE))
+    own = config_class.__annotations__
+    return [
+        (f.name, f.type, field(default=f.default, metadata={"help": " ".join(helps.get(f.name, "").split())}))
+        for f in dataclasses.fields(config_class)
+        if f.name in own and f.name not in NOT_FLAGS
+    ]
+
+
+# --pooling, --sequence_encoder, --lstm_hidden_size, ... come straight from ResNetLstmAttentionConfig.
+ModelArguments = dataclasses.make_dataclass(
+    "ModelArguments", config_fields_as_arguments(ResNetLstmAttentionConfig), bases=(LoadingArguments,)
+)
+CONFIG_FLAGS = [name for name, _, _ in config_fields_as_arguments(ResNetLstmAttentionConfig)]
 
 
 @dataclass
@@ -173,16 +194,7 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
             backbone[key] = getattr(model_args, f"backbone_{key}")
     config = ResNetLstmAttentionConfig(
         backbone_config=ResNetConfig(**backbone),
-        lstm_hidden_size=model_args.lstm_hidden_size,
-        lstm_num_layers=model_args.lstm_num_layers,
-        num_attention_heads=model_args.num_attention_heads,
-        position_encoding=model_args.position_encoding,
-        lstm_dropout=model_args.lstm_dropout,
-        sequence_residual=model_args.sequence_residual,
-        attention_dropout=model_args.attention_dropout,
-        classifier_dropout=model_args.classifier_dropout,
-        pooling=model_args.pooling,
-        image_size=model_args.image_size,
+        **{name: getattr(model_args, name) for name in CONFIG_FLAGS},
         pos_weight=pos_weight,
         id2label=id2label,
         label2id={name: i for i, name in id2label.items()},
@@ -239,12 +251,20 @@ def main(argv: list[str] | None = None) -> dict:
         "fp16" if training_args.fp16 else "no",
     )  # fmt: skip
 
-    # Last checkpoint: a rerun of the same command resumes.
-    last_checkpoint = None
-    if training_args.do_train and os.path.isdir(training_args.output_dir):
-        last_checkpoint = get_last_checkpoint(training_args.output_dir)
-        if last_checkpoint is not None and training_args.resume_from_checkpoint is None:
-            logger.info("Resuming from %s (pass another --output_dir to start afresh).", last_checkpoint)
+    # Last checkpoint: a rerun of the same command resumes, from the newest checkpoint that is whole.
+    checkpoint = None
+    if training_args.do_train and training_args.resume_from_checkpoint:
+        if problem := checkpoint_problem(training_args.resume_from_checkpoint, not training_args.save_only_model):
+            raise ValueError(f"--resume_from_checkpoint {training_args.resume_from_checkpoint}: {problem}.")
+        checkpoint = training_args.resume_from_checkpoint
+    elif training_args.do_train and os.path.isdir(training_args.output_dir) and not model_args.overwrite_output_dir:
+        # The main process sets damaged checkpoints aside first; the others then find the same one.
+        with training_args.main_process_first(desc="checkpoint check"):
+            checkpoint = find_resumable_checkpoint(
+                training_args.output_dir, not training_args.save_only_model, set_aside=training_args.should_save
+            )
+        if checkpoint is not None:
+            logger.info("Resuming from %s (pass another --output_dir to start afresh).", checkpoint)
 
     set_seed(training_args.seed)
 
@@ -300,19 +320,22 @@ def main(argv: list[str] | None = None) -> dict:
             ds.set_transform(make_batch_transform(transform, label_names))
         trainer_class, data_collator = Trainer, collate
 
+    # Augmentation seeded per (seed, epoch, sample): a resumed run sees the same crops and flips.
+    train_dataset = SeededAugmentation(dataset["train"], training_args.seed) if training_args.do_train else None
     trainer = trainer_class(
         model=model,
         args=training_args,
-        train_dataset=dataset.get("train") if training_args.do_train else None,
+        train_dataset=train_dataset,
         eval_dataset=dataset.get("validation") if training_args.do_eval else None,
         data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
         processing_class=image_processor,
     )
+    if train_dataset is not None:
+        trainer.add_callback(EpochToDataset(train_dataset))
     results: dict = {}
 
     if training_args.do_train:
-        checkpoint = training_args.resume_from_checkpoint or last_checkpoint
         if training_args.torch_compile:
             torch._dynamo.config.allow_rnn = True  # let dynamo trace the LSTM instead of breaking the graph
         try:

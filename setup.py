@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 from setuptools import find_packages, setup
 
 # Lower bounds are the versions the test suite was run with.
@@ -9,6 +11,7 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["face_attributes", "face_attributes.*"]),
     package_data={"face_attributes": ["metrics/*.py"]},
+    license="MIT",
     python_requires=">=3.10",
     install_requires=[
         "torch>=2.14",

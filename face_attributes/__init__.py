@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """face-attributes: CelebA facial attribute classification with ResNet → BiLSTM → attention."""
 
 from transformers import AutoConfig, AutoModel, AutoModelForImageClassification

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """A uint8 preprocessing cache: decode and resize every image once, augment batches on the device.
 
 JPEG decoding costs far more than a ResNet-18 step on a GPU, so with `--preprocessing_cache` each image is

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Configuration of the ResNet → BiLSTM → multi-head attention face-attribute classifier.
 
 This file is copied into every saved checkpoint and imported there without the `face_attributes`
@@ -7,7 +9,8 @@ package, so it imports only transformers.
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-POOLING_TYPES = ("mean", "attribute_queries")
+POOLING_TYPES = ("attribute_queries", "mean", "average")
+SEQUENCE_ENCODERS = ("lstm", "gru", "none")
 
 # torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512, last stage out.
 RESNET18_BACKBONE = {
@@ -25,25 +28,30 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
 
     A backbone turns the image into a feature map (B, C, H, W); its H·W positions, in raster order, are a
     sequence of tokens that a (bidirectional) LSTM reads; multi-head attention then weighs the LSTM outputs
-    before the classifier.
+    before the classifier. Each part can be switched off or swapped (`sequence_encoder`, `pooling`) to measure
+    what it buys: `sequence_encoder="none", pooling="average"` is exactly the plain ResNet classifier.
 
     Args:
         backbone_config (`dict` or `PreTrainedConfig`, *optional*):
             Config of any `AutoBackbone` (a transformers `ResNetConfig` by default, in the ResNet-18 layout:
             basic blocks, depths 2-2-2-2, widths 64-128-256-512). The last entry of its `out_features`
             is the stage whose feature map becomes the token sequence (default `"stage4"`, stride 32).
+        sequence_encoder (`str`, *optional*, defaults to `"lstm"`):
+            What reads the token sequence before the attention: `"lstm"`, `"gru"` (the same recurrent settings
+            below), or `"none"` (the backbone tokens go straight to the pooling; the attention width is then the
+            backbone's channel count).
         lstm_hidden_size (`int`, *optional*, defaults to 256):
-            Hidden size of the LSTM per direction.
+            Hidden size per direction of the recurrent sequence encoder (LSTM or GRU).
         lstm_num_layers (`int`, *optional*, defaults to 1):
-            Number of stacked LSTM layers.
+            Number of stacked recurrent layers.
         lstm_bidirectional (`bool`, *optional*, defaults to `True`):
-            Whether the LSTM reads the tokens in both directions. The attention width is
+            Whether the recurrent encoder reads the tokens in both directions. The attention width is then
             `lstm_hidden_size * (2 if lstm_bidirectional else 1)`.
         lstm_dropout (`float`, *optional*, defaults to 0.0):
-            Dropout between stacked LSTM layers (only used when `lstm_num_layers > 1`).
+            Dropout between stacked recurrent layers (only used when `lstm_num_layers > 1`).
         sequence_residual (`bool`, *optional*, defaults to `True`):
-            Add a linear projection of each token to its LSTM output (then LayerNorm). The token keeps its own
-            content beside the LSTM's context, which keeps the attention maps spatially meaningful.
+            Add a linear projection of each token to its recurrent output (then LayerNorm). The token keeps its
+            own content beside the context the encoder adds, which keeps the attention maps spatially meaningful.
         position_encoding (`bool`, *optional*, defaults to `True`):
             Add a 2D sine encoding of each token's grid position to the attention keys (DETR-style), so a query
             can look at a place as well as at content. Works for any grid size.
@@ -55,7 +63,9 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
             keys, the backbone tokens as values) and each query's output feeds its own logit, so every attribute
             has its own attention map (as in Query2Label). `"mean"`: the original design, self-attention over
-            the LSTM outputs, then the mean over tokens feeds one linear classifier. On the synthetic faces
+            the LSTM outputs, then the mean over tokens feeds one linear classifier. `"average"`: no attention,
+            the global average of the encoded tokens feeds one linear classifier (with `sequence_encoder="none"`
+            this is the plain ResNet + global average pool + linear baseline). On the synthetic faces
             `"attribute_queries"` is both more accurate and explains better (README), hence the default.
         classifier_dropout (`float`, *optional*, defaults to 0.1):
             Dropout before the classifier.
@@ -72,6 +82,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     }
 
     backbone_config: dict | PreTrainedConfig | None = None
+    sequence_encoder: str = "lstm"
     lstm_hidden_size: int = 256
     lstm_num_layers: int = 1
     lstm_bidirectional: bool = True
@@ -93,19 +104,22 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         for field in ("lstm_dropout", "attention_dropout", "classifier_dropout"):
             if not 0.0 <= getattr(self, field) < 1.0:
                 raise ValueError(f"`{field}` must be in [0, 1), got {getattr(self, field)}.")
-        if self.attention_hidden_size % self.num_attention_heads != 0:
-            raise ValueError(
-                f"`num_attention_heads` ({self.num_attention_heads}) must divide the attention width "
-                f"lstm_hidden_size * directions = {self.attention_hidden_size}."
-            )
         if self.pooling not in POOLING_TYPES:
             raise ValueError(f"`pooling` must be one of {POOLING_TYPES}, got {self.pooling!r}.")
+        if self.sequence_encoder not in SEQUENCE_ENCODERS:
+            raise ValueError(f"`sequence_encoder` must be one of {SEQUENCE_ENCODERS}, got {self.sequence_encoder!r}.")
         stage_names = getattr(self.backbone_config, "stage_names", None)
         out_features = getattr(self.backbone_config, "out_features", None)
         if not out_features or (stage_names and out_features[-1] not in stage_names):
             raise ValueError(
                 f"`backbone_config.out_features` must name a stage of the backbone ({stage_names}), "
                 f"got {out_features}."
+            )
+        if self.pooling != "average" and self.attention_hidden_size % self.num_attention_heads != 0:
+            width = "the backbone's channels" if self.sequence_encoder == "none" else "lstm_hidden_size * directions"
+            raise ValueError(
+                f"`num_attention_heads` ({self.num_attention_heads}) must divide the attention width "
+                f"({width} = {self.attention_hidden_size})."
             )
         if self.pos_weight is not None:
             if len(self.pos_weight) != self.num_labels:
@@ -116,8 +130,28 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
                 raise ValueError(f"`pos_weight` values must be positive, got {self.pos_weight}.")
 
     @property
+    def token_size(self) -> int:
+        """Channels of the backbone stage that becomes the tokens (ResNet-style configs: `hidden_sizes`)."""
+        stage = self.backbone_config.out_features[-1]
+        index = self.backbone_config.stage_names.index(stage)
+        if index == 0:  # the stem
+            return getattr(self.backbone_config, "embedding_size", self.backbone_config.hidden_sizes[0])
+        return self.backbone_config.hidden_sizes[index - 1]
+
+    @property
     def attention_hidden_size(self) -> int:
+        """Width of the encoded tokens, the attention and the pooled output."""
+        if self.sequence_encoder == "none":
+            return self.token_size
         return self.lstm_hidden_size * (2 if self.lstm_bidirectional else 1)
+
+    def to_dict(self) -> dict:
+        # transformers keeps the attention backend out of config.json; saving it lets a folder saved with
+        # attn_implementation="eager" load as eager again (from_pretrained's own argument still wins).
+        output = super().to_dict()
+        if self._attn_implementation is not None:
+            output["attn_implementation"] = self._attn_implementation
+        return output
 
 
 __all__ = ["ResNetLstmAttentionConfig"]

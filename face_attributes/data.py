@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """CelebA in any form it arrives in → one `DatasetDict` (train/validation/test, `image`, 0/1 label columns).
 
 Sources: the built-in synthetic faces, a Hub dataset id (default `flwrlabs/celeba`), a local parquet /

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Small datasets written in CelebA's real on-disk formats, from synthetic faces (for tests and benchmarks).
 
 Every writer returns the folder it wrote. Labels in the files follow each format's own convention

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Images: any mode to RGB, finding unreadable files before training, transforms and the matching processor."""
 
 import io

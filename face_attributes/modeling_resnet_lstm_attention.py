@@ -1,16 +1,22 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """ResNet → bidirectional LSTM → multi-head attention, as a transformers image classifier.
 
 This file is copied into every saved checkpoint and imported there without the `face_attributes`
 package (trust_remote_code), so it imports only torch, transformers and the config beside it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 from transformers import AutoBackbone, AutoConfig, PreTrainedModel
 from transformers import initialization as init
+from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import ImageClassifierOutput
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import ModelOutput
 
 from .configuration_resnet_lstm_attention import ResNetLstmAttentionConfig
@@ -27,22 +33,37 @@ AUTO_MAP = {
 @dataclass
 class ResNetLstmAttentionModelOutput(ModelOutput):
     r"""
-    last_hidden_state (`torch.FloatTensor` of shape `(batch_size, height * width, attention_hidden_size)`):
-        The LSTM outputs, one per spatial token in raster order.
+    The model reads the image in three steps, like DETR's backbone → encoder → decoder: the backbone's feature map
+    becomes H·W tokens in raster order, the sequence encoder (LSTM, GRU or none) puts each token in context, and
+    the attention layer (absent with `pooling="average"`) turns them into what the classifier reads.
+
+    last_hidden_state (`torch.FloatTensor`):
+        The output of the last layer, the one the `attentions` belong to. `pooling="attribute_queries"`:
+        `(batch_size, num_labels, hidden)`, one vector per label query. `pooling="mean"`: `(batch_size,
+        height * width, hidden)`, the attended tokens. `pooling="average"` (no attention): the encoded tokens,
+        `(batch_size, height * width, hidden)`. `hidden` is `config.attention_hidden_size`.
     pooler_output (`torch.FloatTensor`):
-        `(batch_size, attention_hidden_size)` for `pooling="mean"`, `(batch_size, num_labels,
-        attention_hidden_size)` for `pooling="attribute_queries"` (one vector per label).
+        What the classifier reads: `(batch_size, num_labels, hidden)` for `"attribute_queries"` (the same
+        tensor as `last_hidden_state`), the mean of `last_hidden_state` over tokens `(batch_size, hidden)` for
+        `"mean"` and `"average"`.
+    encoder_last_hidden_state (`torch.FloatTensor` of shape `(batch_size, height * width, hidden)`):
+        The sequence encoder's output: every token in context (the tokens themselves with
+        `sequence_encoder="none"`). The attention's keys are computed from it.
     hidden_states (`tuple(torch.FloatTensor)`, *optional*):
-        `(feature_map,)`: the backbone's map `(batch_size, channels, height, width)`, returned with
-        `output_hidden_states=True`; its last two sizes give the token grid.
+        With `output_hidden_states=True`: the backbone's maps `(batch_size, channels, height, width)` of the stem
+        and of every stage up to the token stage (as transformers' ResNet returns them), then the sequence
+        states `(batch_size, sequence, hidden)`: the encoder's output and, with an attention layer, its output.
+        `hidden_states[-1]` is `last_hidden_state`.
     attentions (`tuple(torch.FloatTensor)`, *optional*):
-        `(attention_weights,)` of shape `(batch_size, num_heads, num_queries, height * width)`, returned with
-        `output_attentions=True`; `num_queries` is `height * width` for `"mean"` and `num_labels` for
-        `"attribute_queries"`. Each row sums to 1 over the tokens.
+        With `output_attentions=True` (pooling with attention only): `(attention_weights,)` of shape
+        `(batch_size, num_heads, num_queries, height * width)`; `num_queries` is `num_labels` for
+        `"attribute_queries"` and `height * width` for `"mean"`. Each row sums to 1 over the tokens, and the
+        weights lie on the path to `last_hidden_state` and the logits.
     """
 
     last_hidden_state: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    encoder_last_hidden_state: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
@@ -68,18 +89,19 @@ def sine_position_encoding(height: int, width: int, dim: int, device, dtype) -> 
     return nn.functional.pad(code, (0, dim - code.shape[-1])).to(dtype)  # (H*W, dim)
 
 
-class ResNetLstmAttentionSequenceEncoder(nn.Module):
-    """Reads the spatial tokens with an LSTM, kept in fp32 even inside autocast.
+class ResNetLstmAttentionSequenceEncoder(GradientCheckpointingLayer):
+    """Reads the spatial tokens with an LSTM or GRU, kept in fp32 even inside autocast.
 
-    With `sequence_residual`, each output is LayerNorm(LSTM output + a projection of the token itself): a
-    token keeps its own content beside the context the LSTM adds, so attention over tokens stays spatial.
+    With `sequence_residual`, each output is LayerNorm(recurrent output + a projection of the token itself): a
+    token keeps its own content beside the context the encoder adds, so attention over tokens stays spatial.
     """
 
     def __init__(self, config: ResNetLstmAttentionConfig, input_size: int):
         super().__init__()
         self.residual = nn.Linear(input_size, config.attention_hidden_size) if config.sequence_residual else None
         self.norm = nn.LayerNorm(config.attention_hidden_size) if config.sequence_residual else None
-        self.lstm = nn.LSTM(
+        recurrent_class = nn.LSTM if config.sequence_encoder == "lstm" else nn.GRU
+        self.rnn = recurrent_class(
             input_size=input_size,
             hidden_size=config.lstm_hidden_size,
             num_layers=config.lstm_num_layers,
@@ -90,58 +112,83 @@ class ResNetLstmAttentionSequenceEncoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         # DDP/DataParallel can leave the RNN weights non-contiguous; cuDNN warns and copies every step otherwise.
-        self.lstm.flatten_parameters()
+        self.rnn.flatten_parameters()
         # CPU bf16 autocast has no oneDNN LSTM primitive and cuDNN's autocast would force fp16: run it in fp32.
         with torch.autocast(device_type=tokens.device.type, enabled=False):
-            sequence, _ = self.lstm(tokens.float())  # (B, N, D)
+            sequence, _ = self.rnn(tokens.to(self.rnn.weight_ih_l0.dtype))  # (B, N, D), fp32 unless cast whole
         if self.residual is not None:
             sequence = self.norm(sequence + self.residual(tokens))
         return sequence
 
 
-class ResNetLstmAttentionMeanPooler(nn.Module):
-    """Self-attention over the tokens, then the mean over tokens (the original design)."""
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax(q·kᵀ)·v with the weights returned: (B, Q, heads, head_dim), (B, heads, Q, N)."""
+    weights = torch.matmul(query, key.transpose(2, 3)) * scaling  # (B, heads, Q, N)
+    if attention_mask is not None:
+        weights = weights + attention_mask
+    weights = nn.functional.softmax(weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    weights = nn.functional.dropout(weights, p=dropout, training=module.training)
+    output = torch.matmul(weights, value).transpose(1, 2).contiguous()  # (B, Q, heads, head_dim)
+    return output, weights
 
-    def __init__(self, config: ResNetLstmAttentionConfig):
-        super().__init__()
-        self.attention = nn.MultiheadAttention(
-            config.attention_hidden_size, config.num_attention_heads, dropout=config.attention_dropout, batch_first=True
-        )
 
-    def forward(
-        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool, tokens: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attended, weights = self.attention(
-            keys, keys, sequence, need_weights=output_attentions, average_attn_weights=False
-        )  # (B, N, D), (B, heads, N, N)
-        return attended.mean(dim=1), weights  # (B, D)
+class ResNetLstmAttentionInputProjection(nn.Linear):
+    """A query/key/value projection: a Linear with nn.MultiheadAttention's init (Xavier weight, zero bias).
 
-
-class ResNetLstmAttentionQueryPooler(nn.Module):
-    """One learned query per label cross-attends over the tokens (Query2Label-style).
-
-    The LSTM outputs are the keys (where to look, in context); the values are the backbone tokens themselves.
-    A label's output is then a weighted sum of what the backbone saw at each place, so its attention map
-    says where the evidence came from. (With the LSTM outputs as values, the forward LSTM carries the
-    evidence to later tokens and the maps drift a row or so past it.)
+    Its own class because transformers initialises children before parents and then leaves them alone: the
+    attention module cannot re-initialise its projections afterwards.
     """
 
-    def __init__(self, config: ResNetLstmAttentionConfig, token_size: int):
+
+class ResNetLstmAttentionAttention(GradientCheckpointingLayer):
+    """Multi-head attention through transformers' attention interface (`config._attn_implementation`).
+
+    The configured backend (SDPA by default) runs when no weights are requested; `output_attentions=True`
+    runs the eager function, the only one that returns the weights. Values may have another width than the
+    queries and keys (`value_size`): the attribute queries read the backbone tokens themselves.
+    """
+
+    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
         super().__init__()
-        self.queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
-        self.attention = nn.MultiheadAttention(
-            config.attention_hidden_size, config.num_attention_heads, dropout=config.attention_dropout,
-            batch_first=True, vdim=token_size,
-        )  # fmt: skip
+        self.config = config
+        hidden_size = config.attention_hidden_size
+        self.num_heads = config.num_attention_heads
+        self.head_dim = hidden_size // self.num_heads
+        self.scaling = self.head_dim**-0.5
+        self.dropout = config.attention_dropout
+        self.is_causal = False  # read by the SDPA and flash backends
+        self.q_proj = ResNetLstmAttentionInputProjection(hidden_size, hidden_size)
+        self.k_proj = ResNetLstmAttentionInputProjection(hidden_size, hidden_size)
+        self.v_proj = ResNetLstmAttentionInputProjection(value_size, hidden_size)
+        self.o_proj = nn.Linear(hidden_size, hidden_size)
 
     def forward(
-        self, sequence: torch.Tensor, keys: torch.Tensor, output_attentions: bool, tokens: torch.Tensor
+        self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, output_attentions: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        queries = self.queries.unsqueeze(0).expand(sequence.shape[0], -1, -1)  # (B, L, D)
-        attended, weights = self.attention(
-            queries, keys, tokens.to(keys.dtype), need_weights=output_attentions, average_attn_weights=False
-        )  # (B, L, D), (B, heads, L, N)
-        return attended, weights
+        batch, num_queries, _ = queries.shape
+        query = self.q_proj(queries).view(batch, num_queries, self.num_heads, self.head_dim).transpose(1, 2)
+        key = self.k_proj(keys).view(batch, -1, self.num_heads, self.head_dim).transpose(1, 2)  # (B, heads, N, hd)
+        value = self.v_proj(values).view(batch, -1, self.num_heads, self.head_dim).transpose(1, 2)  # (B, heads, N, hd)
+
+        attention_interface: Callable = eager_attention_forward
+        if not output_attentions:
+            attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
+                self.config._attn_implementation, eager_attention_forward
+            )
+        output, weights = attention_interface(
+            self, query, key, value, None, dropout=self.dropout if self.training else 0.0, scaling=self.scaling
+        )  # (B, Q, heads, head_dim), (B, heads, Q, N) or None
+        output = self.o_proj(output.reshape(batch, num_queries, -1))  # (B, Q, D)
+        return output, (weights if output_attentions else None)
 
 
 class ResNetLstmAttentionQueryClassifier(nn.Module):
@@ -162,11 +209,22 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
     base_model_prefix = "model"
     main_input_name = "pixel_values"
     input_modalities = ("image",)
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _no_split_modules = ["ResNetLstmAttentionSequenceEncoder", "ResNetLstmAttentionAttention"]
 
     def _init_weights(self, module):
+        if isinstance(module, ResNetLstmAttentionInputProjection):
+            # nn.MultiheadAttention's init, which the attention was designed and tuned with (see README numbers).
+            init.xavier_uniform_(module.weight)
+            init.zeros_(module.bias)
+            return
         super()._init_weights(module)
-        if isinstance(module, ResNetLstmAttentionQueryPooler):
-            init.normal_(module.queries, std=0.02)
+        if isinstance(module, ResNetLstmAttentionModel) and module.attribute_queries is not None:
+            init.normal_(module.attribute_queries, std=0.02)
+        elif isinstance(module, nn.GRU):  # transformers initialises nn.LSTM the same way
+            for name, parameter in module.named_parameters():
+                (init.xavier_uniform_ if "weight" in name else init.zeros_)(parameter)
         elif isinstance(module, ResNetLstmAttentionQueryClassifier):
             init.normal_(module.weight, std=0.02)
             init.zeros_(module.bias)
@@ -208,17 +266,38 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
 
 
 class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
-    """Backbone feature map → spatial tokens → LSTM → attention pooling."""
+    """Backbone feature map → spatial tokens → sequence encoder → attention (queries or self-attention)."""
 
     def __init__(self, config: ResNetLstmAttentionConfig):
         super().__init__(config)
-        self.backbone = AutoBackbone.from_config(config.backbone_config)
-        self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=self.backbone.channels[-1])
-        if config.pooling == "mean":
-            self.pooler = ResNetLstmAttentionMeanPooler(config)
-        else:
-            self.pooler = ResNetLstmAttentionQueryPooler(config, token_size=self.backbone.channels[-1])
+        # transformers passes this model's attention backend down to the backbone config, and a ResNet backbone
+        # refuses "sdpa" although it has no attention at all: build it without that choice, then let it accept any.
+        backbone_config = config.backbone_config
+        requested, backbone_config._attn_implementation_internal = backbone_config._attn_implementation, None
+        self.backbone = AutoBackbone.from_config(backbone_config)
+        self.backbone._supports_sdpa = True
+        backbone_config._attn_implementation_internal = requested or backbone_config._attn_implementation
+        token_size = self.backbone.channels[-1]
+        self.sequence_encoder = None
+        if config.sequence_encoder != "none":
+            self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=token_size)
+        self.attribute_queries = None
+        self.attention = None
+        if config.pooling == "attribute_queries":
+            # One learned query per label; it reads the backbone tokens (values) where its keys point.
+            self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
+            self.attention = ResNetLstmAttentionAttention(config, value_size=token_size)
+        elif config.pooling == "mean":
+            self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
+        # Token stage index in the backbone's hidden states (stem = 0), for `hidden_states`.
+        self.token_stage_index = self.backbone.stage_names.index(self.backbone.out_features[-1])
+        self.gradient_checkpointing = False  # the backbone is recomputed as one segment when on
         self.post_init()
+
+    def backbone_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The stem's and each stage's maps (B, C_i, H_i, W_i), up to and including the token stage."""
+        hidden_states = self.backbone(pixel_values, output_hidden_states=True).hidden_states
+        return tuple(hidden_states[: self.token_stage_index + 1])
 
     def forward_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The unpooled feature map (B, C, H, W) of the configured backbone stage."""
@@ -238,21 +317,40 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         )
         return_dict = return_dict if return_dict is not None else self.config.return_dict
 
-        feature_map = self.forward_features(pixel_values)  # (B, C, H, W)
+        if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
+            # Always the non-reentrant variant here: a reentrant checkpoint passes gradients only to inputs that
+            # require them, and pixel_values never do, so the backbone would get none.
+            maps = checkpoint(self.backbone_maps, pixel_values, use_reentrant=False)
+        else:
+            maps = self.backbone_maps(pixel_values)
+        feature_map = maps[-1]  # (B, C, H, W)
         tokens = feature_map_to_tokens(feature_map)  # (B, H*W, C)
-        sequence = self.sequence_encoder(tokens)  # (B, H*W, D)
-        keys = sequence
-        if self.config.position_encoding:
-            # Where a token sits goes into the attention keys (not the values), as in DETR.
-            height, width = feature_map.shape[-2:]
-            keys = sequence + sine_position_encoding(height, width, sequence.shape[-1], sequence.device, sequence.dtype)
-        pooled_output, attention_weights = self.pooler(sequence, keys, output_attentions, tokens)
+        encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)
+        sequence_states = (encoded,)
+        attention_weights = None
+        if self.attention is None:  # "average": no attention, the plain global average pool
+            last_hidden_state, pooled_output = encoded, encoded.mean(dim=1)  # (B, H*W, D), (B, D)
+        else:
+            keys = encoded
+            if self.config.position_encoding:
+                # Where a token sits goes into the attention keys (not the values), as in DETR.
+                height, width = feature_map.shape[-2:]
+                keys = encoded + sine_position_encoding(height, width, encoded.shape[-1], encoded.device, encoded.dtype)
+            if self.attribute_queries is not None:
+                queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
+                last_hidden_state, attention_weights = self.attention(queries, keys, tokens, output_attentions)
+                pooled_output = last_hidden_state  # (B, L, D): one vector per label
+            else:  # "mean": self-attention over the tokens, then their mean
+                last_hidden_state, attention_weights = self.attention(keys, keys, encoded, output_attentions)
+                pooled_output = last_hidden_state.mean(dim=1)  # (B, H*W, D) → (B, D)
+            sequence_states += (last_hidden_state,)
 
         output = ResNetLstmAttentionModelOutput(
-            last_hidden_state=sequence,
+            last_hidden_state=last_hidden_state,
             pooler_output=pooled_output,
-            hidden_states=(feature_map,) if output_hidden_states else None,
-            attentions=(attention_weights,) if output_attentions else None,
+            encoder_last_hidden_state=encoded,
+            hidden_states=(*maps, *sequence_states) if output_hidden_states else None,
+            attentions=(attention_weights,) if output_attentions and attention_weights is not None else None,
         )
         return output if return_dict else output.to_tuple()
 
@@ -265,10 +363,10 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
         self.num_labels = config.num_labels
         self.model = ResNetLstmAttentionModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        if config.pooling == "mean":
-            self.classifier = nn.Linear(config.attention_hidden_size, config.num_labels)
-        else:
+        if config.pooling == "attribute_queries":
             self.classifier = ResNetLstmAttentionQueryClassifier(config)
+        else:
+            self.classifier = nn.Linear(config.attention_hidden_size, config.num_labels)
         self.post_init()
 
     def forward(
@@ -282,8 +380,9 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
     ) -> ImageClassifierOutput | tuple:
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         outputs = self.model(
-            pixel_values, output_attentions=output_attentions, output_hidden_states=output_hidden_states
-        )
+            pixel_values, output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )  # fmt: skip
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (B, num_labels)
         loss = self.loss(logits, labels) if labels is not None else None
         output = ImageClassifierOutput(

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Predictions as CSV: file name, a probability per attribute, and 0/1 at a threshold."""
 
 import csv

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Procedural CelebA-like faces for offline demos and tests.
 
 Each attribute is drawn in its own facial region (hat at the top, glasses at the eyes, mustache above the

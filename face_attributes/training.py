@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Pieces of the training script that are not Trainer plumbing: metrics, thresholds, tables, model card."""
 
 import csv
@@ -84,6 +86,7 @@ def write_model_card(
     means = " | ".join(_fmt(metrics.get(f"eval_{m}")) for m in METRIC_NAMES)
     card = f"""---
 library_name: transformers
+license: mit
 pipeline_tag: image-classification
 tags: [face-attributes, celeba, multi-label, resnet, lstm, attention]
 ---

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Pictures of what the model does: attention maps over the face, and training curves."""
 
 import json
@@ -24,8 +26,10 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
     output is the mean over queries of the attended tokens, so the weight each token contributes is the
     attention averaged over queries (and heads): that one map is what the classifier actually used.
     """
+    if model.config.pooling == "average":
+        raise ValueError("A model with `pooling='average'` has no attention, so it has no attention maps.")
     outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
-    height, width = outputs.hidden_states[0].shape[-2:]
+    height, width = outputs.hidden_states[model.base_model.token_stage_index].shape[-2:]  # the token grid
     weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
     probabilities = torch.sigmoid(outputs.logits.float())
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Attention maps as a PNG grid: each face, the model's attention over it, and the predicted attributes.
 
     python scripts/attention_maps.py --model outputs/synthetic --images faces/ --output attention.png

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Speed, side by side in one process: this model vs a plain ResNet-18 classifier, and the input pipelines.
 
     python scripts/benchmark.py                         # CPU: model and pipeline tables

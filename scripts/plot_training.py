@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Training curves: trainer_state.json → PNG of training loss and eval metrics over steps.
 
     python scripts/plot_training.py outputs/synthetic            # reads outputs/synthetic/trainer_state.json

@@ -1,4 +1,6 @@
 #!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Predict attributes for your own photos → CSV (file, probability per attribute, 0/1 per attribute).
 
     python scripts/predict.py --model outputs/synthetic --inputs photos/ "more/*.jpg" --output predictions.csv

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 import os
 
 # No test may touch the network: set before huggingface_hub / datasets read their constants.

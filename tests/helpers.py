@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Shared test helpers: tiny configs and a Python that cannot import this package."""
 
 import json

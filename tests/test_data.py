@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Data: every source → one schema, label normalisation, stratified splits, transforms, robust images."""
 
 import io

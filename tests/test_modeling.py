@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """The model: shapes, token layout, attention, losses, mixed precision, gradients, save/load, remote code."""
 
 import pytest
@@ -30,7 +32,7 @@ def build(**overrides) -> ResNetLstmAttentionForImageClassification:
 def test_shapes_and_attention_rows_sum_to_one(pooling, height, width):
     model = build(pooling=pooling)
     out = model(torch.randn(2, 3, height, width), output_attentions=True, output_hidden_states=True)
-    feature_map = out.hidden_states[0]
+    feature_map = out.hidden_states[model.model.token_stage_index]
     grid_h, grid_w = feature_map.shape[-2:]
     assert (grid_h, grid_w) == (-(-height // 32), -(-width // 32))
     num_queries = grid_h * grid_w if pooling == "mean" else 3
@@ -112,7 +114,7 @@ def test_second_autobackbone_type_works():
     config = tiny_config(backbone_config=backbone)
     model = ResNetLstmAttentionForImageClassification(config).eval()
     out = model(torch.randn(1, 3, 64, 64), output_hidden_states=True)
-    assert out.logits.shape == (1, 3) and out.hidden_states[0].shape == (1, 16, 8, 8)
+    assert out.logits.shape == (1, 3) and out.hidden_states[model.model.token_stage_index].shape == (1, 16, 8, 8)
     reloaded = ResNetLstmAttentionConfig.from_dict(config.to_dict())
     assert isinstance(reloaded.backbone_config, ConvNextConfig)
 
@@ -120,7 +122,8 @@ def test_second_autobackbone_type_works():
 def test_backbone_stage_is_configurable():
     model = build(backbone_config=tiny_backbone(out_features=["stage3"]))
     out = model(torch.randn(1, 3, 64, 64), output_hidden_states=True)
-    assert out.hidden_states[0].shape == (1, 16, 4, 4)
+    assert out.hidden_states[model.model.token_stage_index].shape == (1, 16, 4, 4)
+    assert len(out.hidden_states) == 4 + 2  # stem, stages 1-3, encoder output, attention output
 
 
 @pytest.mark.parametrize(
@@ -239,3 +242,209 @@ def test_readme_python_quickstart_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["probabilities"].shape == (2, 3) and namespace["attention"].shape == (2, 8, 3, 42)
     assert (tmp_path / "my-model" / "modeling_resnet_lstm_attention.py").exists()
+
+
+# ---------------------------------------------------------------- transformers conventions
+
+ATTENTION_POOLINGS = ["attribute_queries", "mean"]
+VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in ("attribute_queries", "mean", "average")]
+
+
+@pytest.mark.parametrize("sequence_encoder,pooling", VARIANTS)
+def test_hidden_states_are_backbone_maps_then_sequence_states_ending_in_last_hidden_state(sequence_encoder, pooling):
+    model = build(sequence_encoder=sequence_encoder, pooling=pooling)
+    pixel_values = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        base = model.model(pixel_values, output_hidden_states=True)
+        logits_out = model(pixel_values, output_hidden_states=True)
+    width = 32 if sequence_encoder == "none" else 16  # the backbone's channels, or 2 × lstm_hidden_size
+    maps, sequence_states = base.hidden_states[:5], base.hidden_states[5:]
+    assert [tuple(m.shape) for m in maps] == [(2, 8, 16, 16), (2, 8, 16, 16), (2, 16, 8, 8), (2, 16, 4, 4), (2, 32, 2, 2)]
+    assert base.hidden_states[-1] is base.last_hidden_state
+    assert sequence_states[0] is base.encoder_last_hidden_state and base.encoder_last_hidden_state.shape == (2, 4, width)
+    num_queries = {"attribute_queries": 3, "mean": 4, "average": 4}[pooling]
+    assert base.last_hidden_state.shape == (2, num_queries, width)
+    assert len(sequence_states) == (1 if pooling == "average" else 2)
+    pooled_shape = (2, 3, width) if pooling == "attribute_queries" else (2, width)
+    assert base.pooler_output.shape == pooled_shape
+    assert len(logits_out.hidden_states) == len(base.hidden_states)
+
+
+@pytest.mark.parametrize("pooling", ATTENTION_POOLINGS)
+def test_attentions_lie_on_the_path_to_last_hidden_state_and_logits(pooling):
+    model = build(pooling=pooling).train()
+    for outputs, first in ((model.model(torch.randn(2, 3, 64, 64), output_attentions=True), "last_hidden_state"),
+                           (model(torch.randn(2, 3, 64, 64), output_attentions=True), "logits")):  # fmt: skip
+        attentions = outputs.attentions[0]
+        attentions.retain_grad()
+        getattr(outputs, first).flatten()[0].backward()
+        assert attentions.grad is not None and attentions.grad.abs().sum() > 0, first
+
+
+def test_average_pooling_returns_no_attentions():
+    out = build(pooling="average")(torch.randn(1, 3, 64, 64), output_attentions=True)
+    assert out.attentions is None
+
+
+@pytest.mark.parametrize("pooling", ["attribute_queries", "mean", "average"])
+def test_return_dict_false_gives_tuples_from_both_classes(pooling):
+    model = build(pooling=pooling, return_dict=False)
+    pixel_values, labels = torch.randn(2, 3, 64, 64), torch.ones(2, 3)
+    with torch.no_grad():
+        classified = model(pixel_values, labels=labels, output_hidden_states=True)
+        base = model.model(pixel_values)
+        as_dict = model(pixel_values, labels=labels, output_hidden_states=True, return_dict=True)
+    assert isinstance(classified, tuple) and isinstance(base, tuple)
+    loss, logits, hidden_states = classified
+    torch.testing.assert_close(logits, as_dict.logits)
+    torch.testing.assert_close(loss, as_dict.loss)
+    assert len(hidden_states) == len(as_dict.hidden_states)
+    assert base[0].shape[0] == 2 and len(base) == 3  # last_hidden_state, pooler_output, encoder_last_hidden_state
+
+
+@pytest.mark.parametrize("pooling", ATTENTION_POOLINGS)
+def test_sdpa_and_eager_give_the_same_logits_and_gradients(pooling):
+    torch.manual_seed(0)
+    # _from_config sets the backend on the config it is given: one config each.
+    eager = ResNetLstmAttentionForImageClassification._from_config(tiny_config(pooling=pooling),
+                                                                   attn_implementation="eager").train()
+    sdpa = ResNetLstmAttentionForImageClassification._from_config(tiny_config(pooling=pooling),
+                                                                  attn_implementation="sdpa").train()
+    sdpa.load_state_dict(eager.state_dict())
+    assert (eager.config._attn_implementation, sdpa.config._attn_implementation) == ("eager", "sdpa")
+    pixel_values, labels = torch.randn(3, 3, 64, 64), torch.tensor([[1.0, 0, 1], [0, 1, 0], [1, 1, 0]])
+    for model in (eager, sdpa):
+        model.dropout.p = 0.0
+    outputs = [model(pixel_values, labels=labels) for model in (eager, sdpa)]
+    torch.testing.assert_close(outputs[0].logits, outputs[1].logits, atol=1e-5, rtol=0)
+    for model, output in zip((eager, sdpa), outputs):
+        output.loss.backward()
+    for (name, p_eager), p_sdpa in zip(eager.named_parameters(), sdpa.parameters()):
+        torch.testing.assert_close(p_eager.grad, p_sdpa.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_sdpa_returns_weights_only_on_request_through_the_eager_function():
+    model = build()  # sdpa is the default backend
+    assert model.config._attn_implementation == "sdpa"
+    pixel_values = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert model(pixel_values).attentions is None
+        with_weights = model(pixel_values, output_attentions=True)
+        model.set_attn_implementation("eager")
+        eager = model(pixel_values, output_attentions=True)
+    torch.testing.assert_close(with_weights.attentions[0], eager.attentions[0])
+    torch.testing.assert_close(with_weights.logits, eager.logits, atol=1e-5, rtol=0)
+
+
+def test_attn_implementation_is_saved_in_and_read_from_the_config(tmp_path):
+    import json
+
+    model = ResNetLstmAttentionForImageClassification._from_config(tiny_config(), attn_implementation="eager")
+    model.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["attn_implementation"] == "eager"
+    assert AutoModelForImageClassification.from_pretrained(tmp_path).config._attn_implementation == "eager"
+    reloaded = AutoModelForImageClassification.from_pretrained(tmp_path, attn_implementation="sdpa")
+    assert reloaded.config._attn_implementation == "sdpa"  # from_pretrained's own argument wins
+
+
+@pytest.mark.parametrize("sequence_encoder,pooling", [("lstm", "attribute_queries"), ("gru", "mean"), ("none", "average")])
+def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients(sequence_encoder, pooling):
+    model = build(sequence_encoder=sequence_encoder, pooling=pooling).train()
+    model.dropout.p = 0.0
+    pixel_values, labels = torch.randn(2, 3, 64, 64), torch.ones(2, 3)
+
+    def gradients():
+        model.zero_grad()
+        calls = []
+        hook = model.model.backbone.embedder.register_forward_hook(lambda *_: calls.append(1))
+        model(pixel_values, labels=labels).loss.backward()
+        hook.remove()
+        return {n: p.grad.clone() for n, p in model.named_parameters()}, len(calls)
+
+    # BatchNorm's running statistics would move on every forward: keep them still for the comparison.
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.momentum = 0.0
+    plain, plain_calls = gradients()
+    model.activation_checkpointing_enable()
+    checkpointed, checkpointed_calls = gradients()
+    assert (plain_calls, checkpointed_calls) == (1, 2)  # the backbone ran again in the backward pass
+    for name, grad in plain.items():
+        torch.testing.assert_close(checkpointed[name], grad, atol=1e-6, rtol=1e-5, msg=name)
+
+
+# ---------------------------------------------------------------- variants (what each part buys)
+
+
+@pytest.mark.parametrize("sequence_encoder,pooling", VARIANTS)
+def test_every_variant_trains_every_parameter(sequence_encoder, pooling):
+    model = build(sequence_encoder=sequence_encoder, pooling=pooling).train()
+    out = model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 3))
+    assert out.logits.shape == (2, 3)
+    out.loss.backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert missing == []
+    assert (model.model.sequence_encoder is None) == (sequence_encoder == "none")
+    assert (model.model.attention is None) == (pooling == "average")
+
+
+def test_plain_baseline_has_exactly_the_parameters_of_transformers_resnet_classifier():
+    config = ResNetLstmAttentionConfig(sequence_encoder="none", pooling="average", num_labels=40)
+    ours = sum(p.numel() for p in ResNetLstmAttentionForImageClassification(config).parameters())
+    backbone = config.backbone_config.to_dict()
+    resnet = ResNetForImageClassification(ResNetConfig(**{k: backbone[k] for k in
+                                                          ("embedding_size", "hidden_sizes", "depths", "layer_type")},
+                                                       num_labels=40))  # fmt: skip
+    assert ours == sum(p.numel() for p in resnet.parameters()) == 11_176_512 + 512 * 40 + 40
+
+
+def test_every_variant_loads_with_trust_remote_code_in_a_process_without_the_package(tmp_path):
+    expected = {}
+    pixel_values = torch.randn(2, 3, 64, 64)
+    torch.save(pixel_values, tmp_path / "pixel_values.pt")
+    for encoder, pooling in VARIANTS:
+        model = build(sequence_encoder=encoder, pooling=pooling)
+        model.save_pretrained(tmp_path / f"{encoder}-{pooling}")
+        with torch.no_grad():
+            expected[f"{encoder}-{pooling}"] = model(pixel_values).logits
+    result = run_without_package(
+        f"""
+        import json, torch
+        from transformers import AutoModelForImageClassification
+        pixel_values = torch.load({str(tmp_path / "pixel_values.pt")!r})
+        logits = {{}}
+        for name in {sorted(expected)!r}:
+            model = AutoModelForImageClassification.from_pretrained({str(tmp_path)!r} + "/" + name,
+                                                                    trust_remote_code=True).eval()
+            with torch.no_grad():
+                logits[name] = model(pixel_values).logits.tolist()
+        print(json.dumps(logits))
+        """,
+        cwd=tmp_path,
+    )
+    for name, logits in expected.items():
+        torch.testing.assert_close(torch.tensor(result[name]), logits, atol=1e-5, rtol=0, msg=name)
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        (dict(sequence_encoder="transformer-xl"), "sequence_encoder"),
+        (dict(sequence_encoder="none", num_attention_heads=5), "num_attention_heads"),
+    ],
+)
+def test_bad_variant_raises_value_error_naming_the_field(overrides, field):
+    with pytest.raises(ValueError, match=field):
+        tiny_config(**overrides)
+
+
+def test_mit_licence_file_and_a_header_in_every_source_file():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    assert "MIT License" in (root / "LICENSE").read_text()
+    tracked = subprocess.run(["git", "ls-files", "*.py", "*.sh"], cwd=root, capture_output=True, text=True).stdout
+    files = tracked.split() or [str(p.relative_to(root)) for p in root.rglob("*.py")]
+    missing = [f for f in files if "# SPDX-License-Identifier: MIT" not in (root / f).read_text()[:400]]
+    assert missing == []

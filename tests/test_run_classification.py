@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """run_classification.py as users run it: the README demo (shrunk), accelerate DDP, bf16, resume, pipeline, errors."""
 
 import json

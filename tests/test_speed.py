@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """The uint8 preprocessing cache, device-side augmentation, and a smoke run of the benchmark script."""
 
 import subprocess

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Synthetic faces: deterministic, drawn by region, learnable, and attribute-query attention finds the regions."""
 
 import json

@@ -1,5 +1,8 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Training helpers: the evaluate metric, thresholds, pos_weight, freezing stages, argument files."""
 
+import dataclasses
 import itertools
 import json
 import sys
@@ -88,3 +91,23 @@ def test_pos_weight_from_data_reaches_the_loss():
     assert model.config.pos_weight == [1.0, 3.0]
     out = model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 2))
     assert torch.isfinite(out.loss)
+
+
+def test_every_config_field_is_a_flag_with_the_config_docstring_as_help():
+    from face_attributes import ResNetLstmAttentionConfig
+
+    own_fields = set(ResNetLstmAttentionConfig.__annotations__) - {"backbone_config", "pos_weight"}
+    assert own_fields <= {f.name for f in dataclasses.fields(run_classification.ModelArguments)}
+    help_text = {f.name: f.metadata["help"] for f in dataclasses.fields(run_classification.ModelArguments)}
+    assert help_text["sequence_encoder"].startswith("What reads the token sequence")
+    assert all(help_text[name] for name in own_fields)
+
+
+def test_plain_baseline_from_the_command_line_is_resnet_plus_linear():
+    (model_args, _, _), _ = run_classification.parse_args(
+        ["--sequence_encoder", "none", "--pooling", "average", "--backbone_name_or_path", "none",
+         "--output_dir", "unused"]  # fmt: skip
+    )
+    model = run_classification.build_model(model_args, ["Male", "Bald"], None)
+    assert model.config.sequence_encoder == "none" and model.config.pooling == "average"
+    assert sum(p.numel() for p in model.parameters()) == 11_176_512 + 512 * 2 + 2

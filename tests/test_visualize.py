@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Looking inside: attention-map grids, predictions CSV, training plots (the scripts users run)."""
 
 import csv

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """The `evaluate` metric shipped with the package, loaded by path."""
 
 import os

@@ -1,3 +1,5 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
 """Per-attribute multi-label metrics for `evaluate`: accuracy, balanced accuracy, F1 and ROC-AUC, and their means.
 
 Loaded by path (`evaluate.load(ATTRIBUTE_METRICS_PATH)`), so no Hub fetch happens at run time.

@@ -1,0 +1,182 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Interrupted runs: resume only from a whole checkpoint, and continue exactly where the run stopped.
+
+transformers' Trainer writes a checkpoint straight into `checkpoint-N/` (weights, optimizer, scheduler, RNG
+states, then `trainer_state.json` last) and deletes older checkpoints (`save_total_limit`) only after that. A
+kill during the write therefore leaves a folder that looks like the newest checkpoint but is not whole:
+`trainer_state.json` missing or truncated, or a file before it cut short. `trainer_state.json` is the marker
+of a finished write, and every file written before it is checked too.
+"""
+
+import json
+import logging
+import math
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import torch
+from transformers import TrainerCallback
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
+SET_ASIDE_PREFIX = "incomplete-"  # not `checkpoint-*`: neither resumed from nor rotated by the Trainer
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """A safetensors file is whole when its header parses and the data ends exactly at the end of the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            return f"{path.name} is truncated ({size} bytes)"
+        header_size = int.from_bytes(prefix, "little")
+        if 8 + header_size > size:
+            return f"{path.name} is truncated ({size} bytes, its header alone needs {8 + header_size})"
+        try:
+            header = json.loads(f.read(header_size))
+        except ValueError:
+            return f"{path.name} has a damaged header"
+    data_end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+    if 8 + header_size + data_end != size:
+        return f"{path.name} is truncated ({size} bytes, expected {8 + header_size + data_end})"
+    return None
+
+
+def _torch_file_problem(path: Path) -> str | None:
+    """torch.save writes a zip archive; a cut-short one has no central directory at its end."""
+    if not zipfile.is_zipfile(path):
+        return f"{path.name} is truncated or damaged"
+    return None
+
+
+def _weights_problem(folder: Path) -> str | None:
+    if (folder / "model.safetensors").exists():
+        return _safetensors_problem(folder / "model.safetensors")
+    index = folder / "model.safetensors.index.json"
+    if index.exists():
+        try:
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        except (ValueError, KeyError):
+            return f"{index.name} is unreadable"
+        for shard in shards:
+            if not (folder / shard).exists():
+                return f"{shard} is missing"
+            if problem := _safetensors_problem(folder / shard):
+                return problem
+        return None
+    if (folder / "pytorch_model.bin").exists():
+        return _torch_file_problem(folder / "pytorch_model.bin")
+    return "no model weights"
+
+
+def checkpoint_problem(folder: str | Path, with_optimizer: bool = True) -> str | None:
+    """What is wrong with a Trainer checkpoint folder, or None when it is whole and readable.
+
+    `with_optimizer=False` for runs with `--save_only_model`, whose checkpoints hold the weights alone.
+    """
+    folder = Path(folder)
+    state_path = folder / "trainer_state.json"
+    if not state_path.exists():
+        return "no trainer_state.json (the save did not finish)"
+    try:
+        state = json.loads(state_path.read_text())
+    except ValueError:
+        return "trainer_state.json is truncated or damaged"
+    match = CHECKPOINT_NAME.match(folder.name)
+    if match and state.get("global_step") != int(match.group(1)):
+        return f"trainer_state.json says step {state.get('global_step')}, the folder name {match.group(1)}"
+    if problem := _weights_problem(folder):
+        return problem
+    if with_optimizer:
+        for name in ("optimizer.pt", "scheduler.pt"):
+            if not (folder / name).exists():
+                return f"{name} is missing"
+            if problem := _torch_file_problem(folder / name):
+                return problem
+        rng_states = sorted(folder.glob("rng_state*.pth"))
+        if not rng_states:
+            return "no rng_state*.pth"
+        for path in rng_states:
+            if problem := _torch_file_problem(path):
+                return problem
+    return None
+
+
+def find_resumable_checkpoint(output_dir: str, with_optimizer: bool = True, set_aside: bool = True) -> str | None:
+    """The newest whole checkpoint in `output_dir`, or None when there is no checkpoint at all.
+
+    Newer checkpoints that are not whole are named in a warning and, with `set_aside`, renamed to
+    `incomplete-checkpoint-N` so that the resumed run writes a fresh `checkpoint-N` instead of mixing its files
+    with the stale ones. Older checkpoints are left as they are. Raises a ValueError saying what to do when
+    there are checkpoints but none is whole.
+    """
+    folders = [p for p in Path(output_dir).iterdir() if p.is_dir() and CHECKPOINT_NAME.match(p.name)]
+    folders.sort(key=lambda p: int(CHECKPOINT_NAME.match(p.name).group(1)), reverse=True)
+    damaged = []
+    for folder in folders:
+        problem = checkpoint_problem(folder, with_optimizer)
+        if problem is None:
+            break
+        damaged.append((folder, problem))
+        logger.warning("Not resuming from %s: %s.", folder, problem)
+    else:
+        folder = None
+    if set_aside:
+        for bad, _ in damaged:
+            target = bad.with_name(SET_ASIDE_PREFIX + bad.name)
+            if target.exists():  # an older leftover of the same step
+                shutil.rmtree(target)
+            bad.rename(target)
+            logger.warning("Renamed %s to %s (kept for inspection; delete it when you like).", bad.name, target.name)
+    if folder is None and damaged:
+        details = "; ".join(f"{bad.name}: {problem}" for bad, problem in damaged)
+        raise ValueError(
+            f"{output_dir} has checkpoints but none is whole ({details}), so the run cannot resume. Start over with "
+            "another --output_dir, or pass --overwrite_output_dir to train from scratch in this one."
+        )
+    return str(folder) if folder is not None else None
+
+
+class SeededAugmentation(torch.utils.data.Dataset):
+    """The training set with each sample's random augmentation seeded by (seed, epoch, sample index).
+
+    Drawn from the global random stream instead, an augmentation depends on when the sample happens to be loaded:
+    accelerate's loader fetches one batch ahead, worker processes each have their own stream, and a resumed run
+    skips the batches already trained. None of these can be reproduced from the RNG state a checkpoint saves, so a
+    resumed run would see other crops and flips than the interrupted one. With this wrapper loading draws nothing
+    from the global stream (it is forked and restored around every sample), so the checkpoint's RNG state is
+    exactly what dropout and the device-side augmentation need, and the data are the same for any number of
+    workers. `EpochToDataset` sets the epoch (accelerate's own `set_epoch` does not reach the dataset after a
+    resume); it sits in shared memory so that persistent workers see it too.
+    """
+
+    def __init__(self, dataset, seed: int):
+        self.dataset, self.seed = dataset, seed
+        self.epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch[0] = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        sample_seed = ((self.seed * 1_000_003 + int(self.epoch[0])) * 1_000_000_007 + int(index)) % 2**63
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(sample_seed)
+            return self.dataset[int(index)]
+
+
+class EpochToDataset(TrainerCallback):
+    """Tells a `SeededAugmentation` which epoch the Trainer is in, fresh or resumed."""
+
+    def __init__(self, dataset: SeededAugmentation):
+        self.dataset = dataset
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        # state.epoch is e at the start of epoch e, or e + fraction done when resumed inside epoch e.
+        self.dataset.set_epoch(math.floor(state.epoch + 1e-6))
