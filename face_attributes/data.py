@@ -8,7 +8,6 @@ stays memory-mapped Arrow and is cached by datasets' fingerprints.
 """
 
 import csv
-import itertools
 import logging
 import os
 from pathlib import Path
@@ -83,14 +82,39 @@ def _attribute_names(path: str) -> list[str]:
         return f.readline().split()
 
 
-def _read_celeba_table(path: str) -> tuple[list[str], list[list[str]]]:
-    """Attribute names and rows [file, v1, v2, ...] of list_attr_celeba.txt (space-padded) or .csv."""
+def _read_celeba_table(path: str, report: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Attribute names and rows [file, v1, v2, ...] of list_attr_celeba.txt (space-padded) or .csv.
+
+    A row with the wrong number of fields or a value other than -1/0/1 is an error naming the file, line and
+    image. Duplicated image rows are dropped (the first is kept) and, with `report`, listed in a warning.
+    """
+    names = _attribute_names(path)
     with open(path, newline="") as f:
         if path.endswith(".csv"):
-            rows = list(csv.reader(f))[1:]
-        else:  # skip the count and names lines
-            rows = [line.split() for line in itertools.islice(f, 2, None) if line.strip()]
-    return _attribute_names(path), rows
+            numbered = enumerate(csv.reader(f), start=1)
+            next(numbered)  # the header
+        else:  # the count line and the names line come first
+            numbered = ((n, line.split()) for n, line in enumerate(f, start=1) if n > 2 and line.strip())
+        rows, first_line, duplicates = [], {}, []
+        for line_number, row in numbered:
+            where = f"{os.path.basename(path)} line {line_number} ({row[0] if row else 'empty'})"
+            if len(row) != len(names) + 1:
+                raise ValueError(f"{where}: {len(row)} values, expected {len(names) + 1} (the file name and one "
+                                 f"value per attribute). Fix or remove that line.")  # fmt: skip
+            bad = next((name for name, v in zip(names, row[1:]) if v.strip() not in ("-1", "0", "1")), None)
+            if bad is not None:
+                value = row[1 + names.index(bad)]
+                raise ValueError(f"{where}: {bad} is {value!r}, expected -1, 0 or 1. Fix that line.")
+            if row[0] in first_line:
+                duplicates.append(f"{row[0]} (lines {first_line[row[0]]} and {line_number})")
+                continue
+            first_line[row[0]] = line_number
+            rows.append(row)
+    if duplicates and report:
+        more = f" and {len(duplicates) - 10} more" if len(duplicates) > 10 else ""
+        logger.warning("%s lists %d image(s) twice; using the first row of each: %s%s", os.path.basename(path),
+                       len(duplicates), "; ".join(duplicates[:10]), more)  # fmt: skip
+    return names, rows
 
 
 def _read_partitions(path: str) -> dict[str, str]:
@@ -102,7 +126,7 @@ def _read_partitions(path: str) -> dict[str, str]:
 
 
 def _generate_celeba(attributes: str, partitions: str, images: str, split: str, mtimes: tuple):
-    names, rows = _read_celeba_table(attributes)
+    names, rows = _read_celeba_table(attributes, report=False)  # checked and reported by load_celeba_folder
     partition_of = _read_partitions(partitions)
     for row in rows:
         if partition_of.get(row[0]) == PARTITIONS[split]:
@@ -117,6 +141,7 @@ def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDi
             f"{data_dir} has neither list_attr_celeba.txt (original release) nor list_attr_celeba.csv (Kaggle)."
         )
     attributes, partitions, images = (str(p.resolve()) for p in found)
+    _read_celeba_table(attributes)  # bad rows stop here with file, line and image, before any dataset is built
     features = Features({"image": Image(), **{name: Value("int8") for name in _attribute_names(attributes)}})
     # The files' modification times are part of the cache key: edited annotations are re-read.
     mtimes = (os.path.getmtime(attributes), os.path.getmtime(partitions))

@@ -111,8 +111,9 @@ def find_resumable_checkpoint(output_dir: str, with_optimizer: bool = True, set_
 
     Newer checkpoints that are not whole are named in a warning and, with `set_aside`, renamed to
     `incomplete-checkpoint-N` so that the resumed run writes a fresh `checkpoint-N` instead of mixing its files
-    with the stale ones. Older checkpoints are left as they are. Raises a ValueError saying what to do when
-    there are checkpoints but none is whole.
+    with the stale ones. Older checkpoints are left as they are. When there are checkpoints but none is whole
+    (a run killed inside its first save), a ValueError says so; they are set aside, so the same command then
+    starts over.
     """
     folders = [p for p in Path(output_dir).iterdir() if p.is_dir() and CHECKPOINT_NAME.match(p.name)]
     folders.sort(key=lambda p: int(CHECKPOINT_NAME.match(p.name).group(1)), reverse=True)
@@ -134,9 +135,10 @@ def find_resumable_checkpoint(output_dir: str, with_optimizer: bool = True, set_
             logger.warning("Renamed %s to %s (kept for inspection; delete it when you like).", bad.name, target.name)
     if folder is None and damaged:
         details = "; ".join(f"{bad.name}: {problem}" for bad, problem in damaged)
+        kept = " They were renamed to incomplete-checkpoint-N and kept for inspection." if set_aside else ""
         raise ValueError(
-            f"{output_dir} has checkpoints but none is whole ({details}), so the run cannot resume. Start over with "
-            "another --output_dir, or pass --overwrite_output_dir to train from scratch in this one."
+            f"{output_dir} has checkpoints but none is whole ({details}), so the run cannot resume.{kept} Rerun the "
+            "same command to start over in this folder, or pass another --output_dir."
         )
     return str(folder) if folder is not None else None
 

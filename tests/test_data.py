@@ -4,6 +4,7 @@
 
 import io
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +51,41 @@ def test_celeba_release_and_kaggle_layouts(tmp_path, kaggle):
     dataset = load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))
     dataset = normalize_labels(dataset, SYNTHETIC_ATTRIBUTES)
     assert_celeba_schema(dataset)
+
+
+def edit_line(path: Path, number: int, edit) -> str:
+    lines = path.read_text().splitlines(keepends=True)
+    lines[number - 1] = edit(lines[number - 1])
+    path.write_text("".join(lines))
+    return lines[number - 1]
+
+
+@pytest.mark.parametrize(
+    "kaggle,line,edit,message",
+    [
+        (False, 7, lambda l: " ".join(l.split()[:5]) + "\n",
+         r"list_attr_celeba.txt line 7 \(000005.jpg\): 5 values, expected 9"),
+        (False, 4, lambda l: " ".join([l.split()[0], "2", *l.split()[2:]]) + "\n",
+         rf"list_attr_celeba.txt line 4 \(000002.jpg\): {SYNTHETIC_ATTRIBUTES[0]} is '2', expected -1, 0 or 1"),
+        (True, 3, lambda l: ",".join(l.split(",")[:3]) + "\n",
+         r"list_attr_celeba.csv line 3 \(000002.jpg\): 3 values, expected 9"),
+    ],
+)  # fmt: skip
+def test_bad_annotation_rows_name_file_line_and_image(tmp_path, kaggle, line, edit, message):
+    root = write_celeba_release(tmp_path / "celeba", SIZES, SMALL, kaggle=kaggle)
+    edit_line(root / ("list_attr_celeba.csv" if kaggle else "list_attr_celeba.txt"), line, edit)
+    with pytest.raises(ValueError, match=message):
+        load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))
+
+
+def test_duplicated_annotation_rows_are_reported_and_dropped(tmp_path, caplog):
+    root = write_celeba_release(tmp_path / "celeba", SIZES, SMALL)
+    attributes = root / "list_attr_celeba.txt"
+    attributes.write_text(attributes.read_text() + attributes.read_text().splitlines(keepends=True)[3])
+    with caplog.at_level("WARNING"):
+        dataset = load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))
+    assert "lists 1 image(s) twice" in caplog.text and "000002.jpg (lines 4 and 23)" in caplog.text
+    assert_celeba_schema(normalize_labels(dataset, SYNTHETIC_ATTRIBUTES))  # each image once
 
 
 def test_celeba_release_second_run_is_cached(tmp_path):
