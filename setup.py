@@ -24,5 +24,11 @@ setup(
         "numpy>=2",
         "matplotlib>=3.9",
     ],
-    extras_require={"dev": ["pytest>=8"], "tensorboard": ["tensorboard"]},
+    extras_require={
+        # Face detection for your own photos: MTCNN weights ship inside the wheel. Not 2.6.0: it pins torch<2.3.
+        "faces": ["facenet-pytorch==2.5.3"],
+        # Tests: scikit-image ships the astronaut photo the face tests use.
+        "dev": ["pytest>=8", "facenet-pytorch==2.5.3", "scikit-image>=0.24"],
+        "tensorboard": ["tensorboard"],
+    },
 )

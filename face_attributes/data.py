@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset, DatasetDict, Features, Image, Value, load_dataset, load_from_disk
 
-from .synthetic import SPLIT_SIZES, SYNTHETIC_ATTRIBUTES, VERSION, generate_examples
+from .synthetic import SETTINGS, SPLIT_SIZES, SYNTHETIC_ATTRIBUTES, VERSION, generate_examples
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,12 @@ OFFLINE_HINT = (
 # ---------------------------------------------------------------- sources
 
 
-def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir: str | None = None) -> DatasetDict:
+def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir: str | None = None,
+                   setting: str | None = None) -> DatasetDict:  # fmt: skip
+    """The built-in faces; `setting` is "default" or "hard" (`--dataset_config_name`, see synthetic.py)."""
+    setting = setting or "default"
+    if setting not in SETTINGS:
+        raise ValueError(f"--dataset_config_name {setting!r} is not a synthetic setting; choose one of {SETTINGS}.")
     sizes = {**SPLIT_SIZES, **(sizes or {})}
     features = Features(
         {"image": Image(), "index": Value("int32"), **{name: Value("int8") for name in SYNTHETIC_ATTRIBUTES}}
@@ -52,7 +57,7 @@ def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir
         shards = [(start, min(start + 500, size)) for start in range(0, size, 500)]
         splits[split] = Dataset.from_generator(
             generate_examples, features=features, cache_dir=cache_dir, split=split,
-            gen_kwargs={"seed": seed, "split": split, "shards": shards, "version": VERSION},
+            gen_kwargs={"seed": seed, "split": split, "shards": shards, "version": VERSION, "setting": setting},
         )  # fmt: skip
     return DatasetDict(splits)
 
@@ -184,7 +189,7 @@ def load_source(
         else:
             dataset = load_dataset("imagefolder", data_dir=data_dir, cache_dir=cache_dir)
     elif dataset_name == "synthetic":
-        dataset = load_synthetic(seed, synthetic_sizes, cache_dir)
+        dataset = load_synthetic(seed, synthetic_sizes, cache_dir, dataset_config_name)
     elif dataset_name and os.path.isdir(dataset_name) and (Path(dataset_name) / "dataset_dict.json").exists():
         dataset = load_from_disk(dataset_name)
     elif dataset_name:

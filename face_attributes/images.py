@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from datasets import DatasetDict
 from datasets import Image as ImageFeature
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision.transforms import v2
 from transformers import ViTImageProcessor
 
@@ -20,8 +20,13 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+EXIF_ORIENTATION = 0x0112
+
+
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Grayscale, palette, RGBA, CMYK and 16-bit images → 8-bit RGB."""
+    """Upright (from the EXIF orientation phones write) 8-bit RGB, from any mode: grayscale, palette, RGBA, CMYK, 16-bit."""
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)
     if image.mode == "RGB":
         return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):

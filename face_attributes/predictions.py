@@ -5,8 +5,12 @@
 import csv
 import json
 import os
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from .images import to_rgb
 
 THRESHOLDS_FILE = "thresholds.json"
 
@@ -61,39 +65,91 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return paths
 
 
+FACE_COLUMNS = ["file", "face", "x0", "y0", "x1", "y1", "detection_score"]
+
+
+def _output_path(root: str, path: str, suffix: str) -> Path:
+    """root/<path as given, without drive, root or '..'><suffix>: a/1.jpg and b/1.jpg stay apart."""
+    parts = [part for part in Path(path).with_suffix("").parts if part not in (Path(path).anchor, "..", ".")]
+    target = Path(root, *parts)
+    return target.with_name(target.name + suffix)
+
+
 def predict_files(
     model_dir: str, inputs: list[str], output_csv: str, batch_size: int = 32, threshold: str | float = 0.5,
-    device: str | None = None,
+    device: str | None = None, faces: str = "auto", save_faces: str | None = None, annotate: str | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:  # fmt: skip
-    """Probabilities for every readable image → CSV; returns (rows written, [(unreadable file, reason)])."""
-    import torch
-    from PIL import Image
+    """One CSV row per face of every image; returns (rows written, [(skipped file, why)]).
+
+    `faces`: "detect" finds and aligns every face, "aligned" takes each image as one aligned crop, "auto" (the
+    default) takes images of CelebA's crop shape as aligned and detects faces in all others. Images are turned
+    upright from their EXIF orientation first. Files without a face and unreadable files are skipped and listed.
+    """
     from tqdm.auto import tqdm
-    from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-    from .images import to_rgb
+    from .faces import FaceAttributePipeline
 
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True).to(device).eval()
-    processor = AutoImageProcessor.from_pretrained(model_dir)
-    label_names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    thresholds = load_thresholds(model_dir, label_names, threshold)
-    paths = expand_inputs(inputs)
-    names, probabilities, unreadable = [], [], []
-    for start in tqdm(range(0, len(paths), batch_size), desc="Predicting", unit="batch"):
-        images = []
-        for path in paths[start : start + batch_size]:
+    pipeline = FaceAttributePipeline(model_dir, faces=faces, threshold=threshold, device=device)
+    label_names = pipeline.label_names
+    skipped, pending, written = [], [], 0
+    with open(output_csv, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*FACE_COLUMNS, *(f"{name}_probability" for name in label_names), *label_names])
+
+        def flush():
+            nonlocal written
+            pipeline.classify([face for _, _, found in pending for face in found])
+            for path, image, found in pending:
+                for face in found:
+                    score = "" if face.score is None else f"{face.score:.4f}"
+                    writer.writerow([path, face.index, *(f"{v:.1f}" for v in face.box), score,
+                                     *(f"{face.probabilities[n]:.6f}" for n in label_names),
+                                     *(face.predicted[n] for n in label_names)])  # fmt: skip
+                    written += 1
+                    if save_faces:
+                        target = _output_path(save_faces, path, f"_face{face.index}.png")
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        face.aligned.save(target)
+                if annotate:
+                    target = _output_path(annotate, path, ".jpg")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    draw_faces(image, found).save(target, quality=90)
+            pending.clear()
+
+        for path in tqdm(expand_inputs(inputs), desc="Predicting", unit="image"):
             try:
-                with Image.open(path) as image:
-                    images.append(to_rgb(image).copy())  # copy: decode now, while the file is open
-                names.append(os.path.basename(path))
-            except (OSError, ValueError, SyntaxError) as error:
-                unreadable.append((path, f"{type(error).__name__}: {error}"))
-        if not images:
-            continue
-        pixel_values = processor(images, return_tensors="pt")["pixel_values"].to(device)
-        with torch.no_grad():
-            probabilities.append(torch.sigmoid(model(pixel_values).logits.float()).cpu().numpy())
-    table = np.concatenate(probabilities) if probabilities else np.zeros((0, len(label_names)))
-    write_predictions_csv(output_csv, names, table, label_names, thresholds)
-    return len(names), unreadable
+                with Image.open(path) as opened:
+                    image = to_rgb(opened)
+                    image.load()
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+                skipped.append((path, f"unreadable: {type(error).__name__}: {error}"))
+                continue
+            found = pipeline.find(image)
+            if not found:
+                skipped.append((path, "no face found"))
+                continue
+            pending.append((path, image, found))
+            if sum(len(found) for _, _, found in pending) >= batch_size:
+                flush()
+        flush()
+    return written, skipped
+
+
+def draw_faces(image: Image.Image, faces: list, top_k: int = 3) -> Image.Image:
+    """A copy of the photo with a numbered box per face and its `top_k` most likely attributes above it."""
+    from PIL import ImageDraw, ImageFont
+
+    annotated = image.copy()
+    draw = ImageDraw.Draw(annotated)
+    width = max(2, round(min(image.size) / 250))
+    font = ImageFont.load_default(size=max(12, round(min(image.size) / 40)))
+    for face in faces:
+        x0, y0, x1, y1 = face.box
+        draw.rectangle((x0, y0, x1, y1), outline=(255, 215, 0), width=width)
+        top = sorted(face.probabilities.items(), key=lambda item: -item[1])[:top_k]
+        text = f"#{face.index} " + ", ".join(f"{name} {p:.2f}" for name, p in top)
+        left, bottom = x0, max(0, y0 - width)
+        box = draw.textbbox((left, bottom), text, font=font, anchor="lb")
+        draw.rectangle(box, fill=(0, 0, 0))
+        draw.text((left, bottom), text, font=font, fill=(255, 215, 0), anchor="lb")
+    return annotated

@@ -4,7 +4,11 @@
 
 Each attribute is drawn in its own facial region (hat at the top, glasses at the eyes, mustache above the
 mouth, ...), with nuisance variation (skin, hair and background colours, position and scale jitter, noise)
-so that no single pixel gives a label away. Every face is a pure function of (seed, split, index).
+so that no single pixel gives a label away. Every face is a pure function of (seed, split, index, setting).
+
+Settings: `"default"` (the demo: every model gets ~98 %) and `"hard"` (pose, scale and position jitter, in-plane
+rotation, uneven lighting, background clutter, occluders and 5 % label noise in train), where the parts of the
+model can be told apart.
 """
 
 import io
@@ -16,6 +20,8 @@ from PIL import Image, ImageDraw
 WIDTH, HEIGHT = 178, 218  # CelebA's aligned-and-cropped size
 VERSION = 4  # part of the datasets cache key: bump it whenever the drawing changes
 SPLIT_SIZES = {"train": 2000, "validation": 500, "test": 500}
+SETTINGS = ("default", "hard")
+HARD_LABEL_NOISE = 0.05  # share of train labels flipped in the "hard" setting (validation/test stay true)
 SYNTHETIC_ATTRIBUTES = [
     "Male", "Smiling", "Eyeglasses", "Mustache", "Wearing_Hat", "Blond_Hair", "Bald", "Wearing_Lipstick",
 ]  # fmt: skip
@@ -57,15 +63,25 @@ def _sample_labels(rng: np.random.Generator) -> dict[str, int]:
     }
 
 
-def make_face(seed: int, split: str, index: int) -> SyntheticFace:
+def make_face(seed: int, split: str, index: int, setting: str = "default") -> SyntheticFace:
     """Draw face `index` of `split` for `seed`; the same arguments always give the same face."""
-    rng = np.random.default_rng([seed, _SPLIT_IDS[split], index])
+    if setting not in SETTINGS:
+        raise ValueError(f"Unknown synthetic setting {setting!r}; choose one of {SETTINGS}.")
+    hard = setting == "hard"
+    rng = np.random.default_rng([seed, _SPLIT_IDS[split], index, SETTINGS.index(setting)])
     labels = _sample_labels(rng)
-    image = Image.new("RGB", (WIDTH, HEIGHT), _colour(rng, (40, 40, 40), (230, 230, 230)))
+    background = _colour(rng, (40, 40, 40), (230, 230, 230))
+    image = Image.new("RGB", (WIDTH, HEIGHT), background)
     draw = ImageDraw.Draw(image)
+    if hard:  # clutter: shapes in skin, hair and hat colours behind the face
+        for _ in range(int(rng.integers(3, 8))):
+            x, y, size = rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT), rng.uniform(10, 45)
+            shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+            shape((x, y, x + size, y + size * rng.uniform(0.4, 1.6)), fill=_colour(rng, (0, 0, 0), (255, 255, 255)))
 
-    scale = rng.uniform(0.85, 1.08)
-    cx, cy = WIDTH / 2 + rng.uniform(-8, 8), 122 + rng.uniform(-8, 8)
+    scale = rng.uniform(0.72, 1.12) if hard else rng.uniform(0.85, 1.08)
+    jitter = (18, 14) if hard else (8, 8)
+    cx, cy = WIDTH / 2 + rng.uniform(-jitter[0], jitter[0]), 122 + rng.uniform(-jitter[1], jitter[1])
     half_w, half_h = 52 * scale, 68 * scale
     skin = _tone(rng, (110, 70, 50), (250, 220, 195))
     hair = _tone(rng, (200, 160, 60), (250, 230, 140)) if labels["Blond_Hair"] else _tone(
@@ -129,22 +145,48 @@ def make_face(seed: int, split: str, index: int) -> SyntheticFace:
         draw.rectangle((cx - half_w * 0.85, max(0, brim_y - 45 * scale), cx + half_w * 0.85, brim_y), fill=hat)
         draw.rectangle((cx - half_w - 16, brim_y - 2, cx + half_w + 16, brim_y + 7), fill=hat)
 
-    pixels = np.asarray(image, dtype=np.float32) + rng.normal(0, 8, (HEIGHT, WIDTH, 3))
-    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
     face_box = (cx - half_w, top, cx + half_w, cy + half_h)
     boxes = {
         "Male": face_box, "Smiling": mouth_box, "Eyeglasses": eyes_box, "Mustache": mustache_box,
         "Wearing_Hat": hat_box, "Blond_Hair": hair_box, "Bald": hair_box, "Wearing_Lipstick": mouth_box,
     }  # fmt: skip
+    if hard:
+        # An occluder somewhere on the face (it may hide the evidence: the label stays what was drawn).
+        if rng.random() < 0.35:
+            ox, oy, size = rng.uniform(cx - half_w, cx + half_w - 20), rng.uniform(top, cy + half_h - 20), rng.uniform(18, 34)
+            draw.rectangle((ox, oy, ox + size, oy + size), fill=_colour(rng, (0, 0, 0), (255, 255, 255)))
+        # In-plane rotation about the face centre; each box becomes the bounding box of its rotated corners.
+        angle = rng.uniform(-15, 15)
+        image = image.rotate(angle, resample=Image.Resampling.BILINEAR, center=(cx, cy), fillcolor=background)
+        boxes = {name: _rotate_box(box, angle, (cx, cy)) for name, box in boxes.items()}
+    pixels = np.asarray(image, dtype=np.float32)
+    if hard:  # uneven lighting: a brightness ramp across the image and a global exposure change
+        ramp = 1 + rng.uniform(-0.35, 0.35) * (np.arange(WIDTH, dtype=np.float32) - cx) / WIDTH
+        pixels = pixels * ramp[None, :, None] * rng.uniform(0.75, 1.2)
+    pixels = pixels + rng.normal(0, 8, (HEIGHT, WIDTH, 3))
+    image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
     boxes = {name: tuple(int(round(v)) for v in box) for name, box in boxes.items()}
+    if hard and split == "train":  # label noise, as in crowd-sourced annotations; evaluation keeps the truth
+        labels = {name: int(value ^ (rng.random() < HARD_LABEL_NOISE)) for name, value in labels.items()}
     return SyntheticFace(image=image, labels=labels, boxes=boxes)
 
 
-def generate_examples(seed: int, split: str, shards: list[tuple[int, int]], version: int = VERSION):
+def _rotate_box(box: Box, angle: float, centre: tuple[float, float]) -> Box:
+    """The bounding box, clipped to the image, of `box` turned by PIL's `rotate(angle)` about `centre`."""
+    (x0, y0, x1, y1), (cx, cy) = box, centre
+    theta = np.deg2rad(angle)  # PIL turns counter-clockwise on screen, i.e. clockwise in (x, y-down) maths
+    xs, ys = np.array([x0, x1, x1, x0]) - cx, np.array([y0, y0, y1, y1]) - cy
+    rx = cx + xs * np.cos(theta) + ys * np.sin(theta)
+    ry = cy - xs * np.sin(theta) + ys * np.cos(theta)
+    return (max(0, rx.min()), max(0, ry.min()), min(WIDTH, rx.max()), min(HEIGHT, ry.max()))
+
+
+def generate_examples(seed: int, split: str, shards: list[tuple[int, int]], version: int = VERSION,
+                      setting: str = "default"):  # fmt: skip
     """`datasets.Dataset.from_generator` body: JPEG bytes like CelebA's, 0/1 label columns, the index."""
     for start, stop in shards:
         for index in range(start, stop):
-            face = make_face(seed, split, index)
+            face = make_face(seed, split, index, setting)
             buffer = io.BytesIO()
             face.image.save(buffer, format="JPEG", quality=92)
             yield {"image": {"bytes": buffer.getvalue(), "path": f"synthetic_{split}_{index:06d}.jpg"},

@@ -152,3 +152,55 @@ def region_attention_mass(maps: torch.Tensor, boxes: list[dict], titles: list[st
             mass[b, m] = maps[b, m][inside].sum() / maps[b, m].sum()
             uniform[b, m] = inside.float().mean()
     return mass, uniform
+
+
+POINTING_TOLERANCE = 8  # pixels around the attribute's box that still count as a hit
+
+
+@torch.no_grad()
+def score_attention(model, image_processor, faces: list, attributes: list[str] | None = None,
+                    batch_size: int = 64) -> dict[str, dict[str, float]]:  # fmt: skip
+    """How well the attention points at each attribute's evidence, on synthetic faces that know their boxes.
+
+    Per attribute, over the faces: `pointing_game`, the share of maps whose maximum (after bilinear upsampling
+    to the face's pixels) lies inside the attribute's box or within 8 px of it; `energy`, the share of the map's
+    mass inside the box; `area_share`, the box's share of the image (what uniform attention would give).
+    With `mean` pooling the model has one map, scored against every attribute's box.
+    """
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    attributes = [a for a in (attributes or names) if a in faces[0].boxes]
+    if not attributes:
+        raise ValueError(f"None of the model's attributes {names} has a box on the synthetic faces.")
+    width, height = faces[0].image.size
+    hits = {a: [] for a in attributes}
+    energy, area = {a: [] for a in attributes}, {a: [] for a in attributes}
+    for start in range(0, len(faces), batch_size):
+        chunk = faces[start : start + batch_size]
+        pixel_values = image_processor([f.image for f in chunk], return_tensors="pt")["pixel_values"]
+        maps, _, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
+        # The token grid covers the whole stretched input, so the map stretches back onto the face.
+        heat = torch.nn.functional.interpolate(maps.float().cpu(), size=(height, width), mode="bilinear",
+                                               align_corners=False)  # (B, M, height, width)  # fmt: skip
+        for m, attribute in enumerate(attributes):
+            column = m if len(titles) == len(attributes) else 0
+            for face, face_heat in zip(chunk, heat[:, column]):
+                x0, y0, x1, y1 = face.boxes[attribute]
+                y, x = divmod(int(face_heat.argmax()), width)
+                tol = POINTING_TOLERANCE
+                hits[attribute].append(x0 - tol <= x <= x1 + tol and y0 - tol <= y <= y1 + tol)
+                energy[attribute].append(float(face_heat[y0:y1, x0:x1].sum() / face_heat.sum()))
+                area[attribute].append((x1 - x0) * (y1 - y0) / (width * height))
+    return {
+        a: {"pointing_game": float(np.mean(hits[a])), "energy": float(np.mean(energy[a])),
+            "area_share": float(np.mean(area[a]))}  # fmt: skip
+        for a in attributes
+    }
+
+
+def attention_score_table(scores: dict[str, dict[str, float]]) -> str:
+    """Markdown: attribute, pointing game, energy in the box, the box's area share, energy / area."""
+    lines = ["| attribute | pointing game | energy in box | box area share | energy / area |", "|---|---|---|---|---|"]
+    for name, s in scores.items():
+        lines.append(f"| {name} | {s['pointing_game']:.2f} | {s['energy']:.2f} | {s['area_share']:.2f} | "
+                     f"{s['energy'] / s['area_share']:.1f}× |")  # fmt: skip
+    return "\n".join(lines)

@@ -242,6 +242,29 @@ def sources_benchmark(args) -> list[tuple]:
     return rows
 
 
+def faces_benchmark(args) -> list[tuple]:
+    """Face detection + CelebA alignment on the group photo scaled to a few sizes: images/s and faces/s."""
+    from face_attributes.example_photos import group_photo
+    from face_attributes.faces import FaceDetector, align_face
+
+    detector = FaceDetector()
+    photo, _ = group_photo()
+    rows = []
+    for threads in sorted({1, torch.get_num_threads()}):
+        torch.set_num_threads(threads)
+        for side in ([512] if args.tiny else [512, 1024, 2048]):
+            scaled = photo.resize((side, round(side * photo.height / photo.width)))
+            found = detector(scaled)  # warm-up, and the face count
+            repeats = 1 if args.tiny else 5
+            start = time.perf_counter()
+            for _ in range(repeats):
+                for _, _, landmarks in detector(scaled):
+                    align_face(scaled, landmarks)
+            seconds = (time.perf_counter() - start) / repeats
+            rows.append((f"{scaled.width}×{scaled.height}", threads, len(found), 1 / seconds, len(found) / seconds))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 224])
@@ -256,6 +279,7 @@ def main(argv=None):
     parser.add_argument("--skip_models", action="store_true")
     parser.add_argument("--skip_pipeline", action="store_true")
     parser.add_argument("--sources", action="store_true", help="Also time building each data source.")
+    parser.add_argument("--faces", action="store_true", help="Also time face detection and alignment (.[faces]).")
     parser.add_argument("--tiny", action="store_true", help="Tiny sizes: a smoke run that takes seconds.")
     args = parser.parse_args(argv)
     if args.tiny:
@@ -286,6 +310,10 @@ def main(argv=None):
         print("\n| source (1,000 images) | first build rows/s | cached rerun rows/s |\n|---|---|---|")
         for name, first, second in sources_benchmark(args):
             print(f"| {name} | {first:,.1f} | {'–' if second is None else f'{second:,.1f}'} |")
+    if args.faces:
+        print("\n| photo (group photo, 5 faces) | threads | faces found | images/s | faces/s |\n|---|---|---|---|---|")
+        for size, threads, count, images, faces in faces_benchmark(args):
+            print(f"| {size} | {threads} | {count} | {images:,.2f} | {faces:,.1f} |")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
 #!/usr/bin/env python
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""Predict attributes for your own photos → CSV (file, probability per attribute, 0/1 per attribute).
+"""Predict attributes for your own photos → CSV, one row per face.
 
     python scripts/predict.py --model outputs/synthetic --inputs photos/ "more/*.jpg" --output predictions.csv
-    python scripts/predict.py --model outputs/synthetic --inputs photos/ --threshold saved   # thresholds.json
+    python scripts/predict.py --model outputs/synthetic --inputs photos/ --annotate annotated/ --save_faces faces/
+    python scripts/predict.py --model outputs/synthetic --inputs crops/ --faces aligned --threshold saved
+
+Columns: file (as you gave it), face (index in the image, left to right), x0 y0 x1 y1 (its box in the upright
+photo's pixels), detection_score, then a probability and a 0/1 per attribute. Photos are turned upright from their
+EXIF orientation. --faces auto (the default) takes images of CelebA's crop shape (178×218, or that aspect ratio
+up to twice the size) as already aligned faces and finds and aligns the faces in every other image, the way
+CelebA's crops were made; --faces detect / aligned force one or the other. Detection needs
+pip install -e ".[faces]".
 """
 
 import argparse
@@ -22,12 +30,21 @@ def main(argv=None):
     parser.add_argument("--threshold", default="0.5",
                         help="A probability, or 'saved' for the per-attribute thresholds chosen on validation.")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
+    parser.add_argument("--faces", choices=["auto", "detect", "aligned"], default="auto",
+                        help="Find faces in photos, take images as aligned crops, or decide per image (default).")
+    parser.add_argument("--save_faces", metavar="DIR", help="Write each aligned 178×218 face crop here.")
+    parser.add_argument("--annotate", metavar="DIR", help="Write each photo with its boxes and top attributes here.")
     args = parser.parse_args(argv)
     threshold = args.threshold if args.threshold == "saved" else float(args.threshold)
-    written, unreadable = predict_files(args.model, args.inputs, args.output, args.batch_size, threshold, args.device)
-    for path, reason in unreadable:
-        logging.warning("Skipped unreadable %s (%s)", path, reason)
-    print(f"Wrote {written} row(s) to {args.output}; skipped {len(unreadable)} unreadable file(s).")
+    written, skipped = predict_files(args.model, args.inputs, args.output, args.batch_size, threshold, args.device,
+                                     args.faces, args.save_faces, args.annotate)  # fmt: skip
+    for path, reason in skipped:
+        logging.warning("Skipped %s (%s)", path, reason)
+    unreadable = sum(reason.startswith("unreadable") for _, reason in skipped)
+    print(f"Wrote {written} row(s) to {args.output}; skipped {unreadable} unreadable file(s) and "
+          f"{len(skipped) - unreadable} image(s) without a face.")
+    for path, reason in skipped:
+        print(f"  skipped {path}: {reason}")
 
 
 if __name__ == "__main__":

@@ -85,3 +85,43 @@ def test_attribute_query_attention_falls_in_the_attribute_regions(trained_querie
     for index, name in enumerate(attributes):
         assert mass[:, index].mean() > 0.5, (name, mass[:, index].mean(), uniform[:, index].mean())
         assert mass[:, index].mean() > 1.5 * uniform[:, index].mean(), name
+
+
+def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_queries, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("attention_maps", ROOT / "scripts" / "attention_maps.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    output = trained_queries / "scores.json"
+    scores = script.main(["--model", str(trained_queries), "--score", "--num_images", "64",
+                          "--score_output", str(output)])  # fmt: skip
+    assert json.loads(output.read_text()) == scores and set(scores) == set(SYNTHETIC_ATTRIBUTES)
+    assert "| Eyeglasses |" in capsys.readouterr().out
+    for name in ("Eyeglasses", "Smiling", "Wearing_Hat"):
+        assert scores[name]["pointing_game"] >= 0.6, (name, scores[name])
+        assert scores[name]["energy"] > 1.5 * scores[name]["area_share"], (name, scores[name])
+
+
+def test_hard_setting_is_another_deterministic_set_of_faces_with_boxes_inside():
+    hard, default = make_face(0, "validation", 7, "hard"), make_face(0, "validation", 7)
+    assert not np.array_equal(np.asarray(hard.image), np.asarray(default.image))
+    assert np.array_equal(np.asarray(hard.image), np.asarray(make_face(0, "validation", 7, "hard").image))
+    for face in (make_face(0, "train", i, "hard") for i in range(40)):
+        assert all(0 <= x0 < x1 <= WIDTH and 0 <= y0 < y1 <= HEIGHT for x0, y0, x1, y1 in face.boxes.values())
+    with pytest.raises(ValueError, match="hard"):
+        make_face(0, "train", 0, "harder")
+
+
+def test_hard_setting_through_load_source_and_a_clear_error_for_unknown_settings(tmp_path):
+    from face_attributes.data import load_source
+
+    sizes = {"train": 4, "validation": 2, "test": 2}
+    hard = load_source("synthetic", "hard", synthetic_sizes=sizes, cache_dir=str(tmp_path))
+    assert np.array_equal(np.asarray(hard["validation"][1]["image"]),
+                          np.asarray(load_source("synthetic", "hard", synthetic_sizes=sizes, cache_dir=str(tmp_path))
+                                     ["validation"][1]["image"]))  # fmt: skip
+    default = load_source("synthetic", synthetic_sizes=sizes, cache_dir=str(tmp_path))
+    assert hard["train"].cache_files != default["train"].cache_files
+    with pytest.raises(ValueError, match="--dataset_config_name 'extreme' is not a synthetic setting"):
+        load_source("synthetic", "extreme", synthetic_sizes=sizes, cache_dir=str(tmp_path))

@@ -86,7 +86,8 @@ def test_predict_writes_a_row_per_readable_image_and_reports_unreadable(tmp_path
     script("predict").main(["--model", str(model_dir), "--inputs", str(folder), "--output", str(output),
                             "--batch_size", "3"])  # fmt: skip
     rows = list(csv.DictReader(open(output)))
-    assert [r["file"] for r in rows] == [f"face_{i}.jpg" for i in range(4)]
+    assert [r["file"] for r in rows] == [str(folder / f"face_{i}.jpg") for i in range(4)]  # as given
+    assert all(r["face"] == "0" and r["detection_score"] == "" for r in rows)  # CelebA-shaped: taken as aligned
     assert all(0 <= float(r["Male_probability"]) <= 1 and r["Male"] in ("0", "1") for r in rows)
     out = capsys.readouterr().out
     assert "Wrote 4 row(s)" in out and "skipped 2 unreadable" in out
