@@ -1,6 +1,6 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""Predictions as CSV: file name, a probability per attribute, and 0/1 at a threshold."""
+"""Predictions as CSV: a probability per attribute and 0/1 at a threshold, for a test split or per face of photos."""
 
 import csv
 import json
@@ -148,7 +148,8 @@ def draw_faces(image: Image.Image, faces: list, top_k: int = 3) -> Image.Image:
         draw.rectangle((x0, y0, x1, y1), outline=(255, 215, 0), width=width)
         top = sorted(face.probabilities.items(), key=lambda item: -item[1])[:top_k]
         text = f"#{face.index} " + ", ".join(f"{name} {p:.2f}" for name, p in top)
-        left, bottom = x0, max(0, y0 - width)
+        text_width = draw.textlength(text, font=font)
+        left, bottom = max(0, min(x0, image.width - text_width)), max(font.size, y0 - width)  # inside the photo
         box = draw.textbbox((left, bottom), text, font=font, anchor="lb")
         draw.rectangle(box, fill=(0, 0, 0))
         draw.text((left, bottom), text, font=font, fill=(255, 215, 0), anchor="lb")
