@@ -110,10 +110,9 @@ def config_fields_as_arguments(config_class) -> list[tuple]:
 
 
 # --pooling, --sequence_encoder, --lstm_hidden_size, ... come straight from ResNetLstmAttentionConfig.
-ModelArguments = dataclasses.make_dataclass(
-    "ModelArguments", config_fields_as_arguments(ResNetLstmAttentionConfig), bases=(LoadingArguments,)
-)
-CONFIG_FLAGS = [name for name, _, _ in config_fields_as_arguments(ResNetLstmAttentionConfig)]
+CONFIG_ARGUMENTS = config_fields_as_arguments(ResNetLstmAttentionConfig)
+ModelArguments = dataclasses.make_dataclass("ModelArguments", CONFIG_ARGUMENTS, bases=(LoadingArguments,))
+CONFIG_FLAGS = [name for name, _, _ in CONFIG_ARGUMENTS]
 
 
 @dataclass
@@ -264,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
                 training_args.output_dir, not training_args.save_only_model, set_aside=training_args.should_save
             )
         if checkpoint is not None:
-            logger.info("Resuming from %s (pass another --output_dir to start afresh).", checkpoint)
+            logger.info("Resuming from %s (--overwrite_output_dir or another --output_dir starts afresh).", checkpoint)
 
     set_seed(training_args.seed)
 
