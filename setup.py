@@ -27,8 +27,10 @@ setup(
     extras_require={
         # Face detection for your own photos: MTCNN weights ship inside the wheel. Not 2.6.0: it pins torch<2.3.
         "faces": ["facenet-pytorch==2.5.3"],
-        # Tests: scikit-image ships the astronaut photo the face tests use.
-        "dev": ["pytest>=8", "facenet-pytorch==2.5.3", "scikit-image>=0.24"],
+        # The web demo (app.py). gradio 6.31 pins pillow<13, which the bounds above allow.
+        "demo": ["gradio>=6.31", "facenet-pytorch==2.5.3"],
+        # Tests: scikit-image ships the astronaut photo the face tests use; selenium drives Debian's chromium.
+        "dev": ["pytest>=8", "facenet-pytorch==2.5.3", "scikit-image>=0.24", "gradio>=6.31", "selenium>=4.20"],
         "tensorboard": ["tensorboard"],
     },
 )

@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Web demo: upload a photo, see every face's attributes and where the model looked.
+
+    pip install -e ".[demo]"
+    python app.py --model outputs/synthetic [--host 127.0.0.1] [--port 7860]
+
+As a Hugging Face Space, app.py sits at the root and the model folder (or Hub id) comes from the environment
+variable FACE_ATTRIBUTES_MODEL. The main function is the API endpoint `/predict`:
+`gradio_client.Client(url).predict(handle_file("photo.jpg"), api_name="/predict")`.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing is sent anywhere
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from face_attributes.example_photos import grace_hopper, group_photo  # noqa: E402
+from face_attributes.faces import FaceAttributePipeline  # noqa: E402
+from face_attributes.images import to_rgb  # noqa: E402
+from face_attributes.predictions import THRESHOLDS_FILE, draw_faces  # noqa: E402
+from face_attributes.visualize import compute_attention_maps  # noqa: E402
+
+README_DEMO_OUTPUT = "outputs/synthetic"
+MAX_PIXELS = 50_000_000  # larger uploads are refused with a message (PIL's own bomb limit is 179 M)
+
+
+def open_upload(path: str | None) -> Image.Image:
+    """The uploaded file as an upright RGB image, or a gr.Error saying what is wrong with it."""
+    if not path:
+        raise gr.Error("Upload a photo first (or pick one of the examples).")
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise gr.Error(f"This image is {image.width}×{image.height} pixels; the demo takes up to "
+                               f"{MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again.")  # fmt: skip
+            image.load()
+            return to_rgb(image)
+    except gr.Error:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise gr.Error(f"This file is not an image that can be read ({type(error).__name__}). Upload a JPEG or PNG "
+                       "photo.") from error  # fmt: skip
+
+
+def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, attribute: str) -> Image.Image:
+    """The aligned face with the model's attention for `attribute` over it (red = where it looked)."""
+    pixel_values = pipeline.processor([face_image], return_tensors="pt")["pixel_values"].to(pipeline.device)
+    maps, _, _ = compute_attention_maps(pipeline.model, pixel_values, [attribute])
+    heat = maps[0, 0].float().cpu().numpy()
+    heat = (heat - heat.min()) / (heat.max() - heat.min() + 1e-12)
+    heat = np.asarray(Image.fromarray((heat * 255).astype(np.uint8)).resize(face_image.size, Image.Resampling.BILINEAR))
+    base = np.asarray(face_image, dtype=np.float32)
+    red = np.zeros_like(base)
+    red[..., 0] = 255
+    alpha = 0.6 * heat[..., None].astype(np.float32) / 255
+    return Image.fromarray((base * (1 - alpha) + red * alpha).astype(np.uint8))
+
+
+def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
+    names = pipeline.label_names
+    has_maps = pipeline.model.config.pooling != "average"
+
+    def predict(path: str | None):
+        image = open_upload(path)
+        faces = pipeline(image)
+        if not faces:
+            raise gr.Error("No face found in this photo. Try a photo where faces are at least 20 pixels wide.")
+        rows = [[f.index, *(round(v) for v in f.box), *(round(f.probabilities[n], 3) for n in names),
+                 *(f.predicted[n] for n in names)] for f in faces]  # fmt: skip
+        message = f"{len(faces)} face(s) found."
+        return draw_faces(image, faces), rows, message, [f.aligned for f in faces]
+
+    def explain(face_index: int | None, attribute: str, aligned: list):
+        if not aligned:
+            return None
+        if not has_maps:
+            raise gr.Error("This model has no attention (pooling='average'), so there is no map to show.")
+        index = min(int(face_index or 0), len(aligned) - 1)
+        return attention_picture(pipeline, aligned[index], attribute)
+
+    headers = ["face", "x0", "y0", "x1", "y1", *(f"{n} p" for n in names), *names]
+    local_font = gr.themes.Font("sans-serif")  # no web fonts: the page loads nothing from outside
+    theme = gr.themes.Default(font=[local_font], font_mono=[gr.themes.Font("monospace")])
+    with gr.Blocks(title="Face attributes", analytics_enabled=False, theme=theme) as demo:
+        gr.Markdown("# Face attributes\nUpload a photo: every face is found, aligned the CelebA way and classified.")
+        aligned_faces = gr.State([])
+        with gr.Row():
+            # A file input, not gr.Image: every upload reaches open_upload, which says what is wrong with a bad one.
+            photo = gr.File(type="filepath", label="Photo (JPEG, PNG, …)", elem_id="photo")
+            annotated = gr.Image(type="pil", label="Faces found", elem_id="annotated", interactive=False)
+        run = gr.Button("Find faces and attributes", variant="primary", elem_id="run")
+        message = gr.Markdown(elem_id="message")
+        table = gr.Dataframe(headers=headers, label="One row per face", elem_id="faces", interactive=False)
+        with gr.Row():
+            face_index = gr.Number(value=0, precision=0, label="Face", minimum=0, elem_id="face_index")
+            attribute = gr.Dropdown(names, value=names[0], label="Attribute", elem_id="attribute")
+            attention = gr.Image(type="pil", label="Where the model looked", elem_id="attention", interactive=False)
+        gr.Examples([os.path.join(examples_dir, n) for n in sorted(os.listdir(examples_dir))], inputs=photo)
+
+        run.click(predict, inputs=photo, outputs=[annotated, table, message, aligned_faces], api_name="predict")
+        for trigger in (face_index.change, attribute.change, aligned_faces.change):
+            trigger(explain, inputs=[face_index, attribute, aligned_faces], outputs=attention, api_name=False)
+    return demo
+
+
+def write_examples(folder: str) -> str:
+    os.makedirs(folder, exist_ok=True)
+    group_photo()[0].save(os.path.join(folder, "group_photo.jpg"), quality=90)
+    grace_hopper().save(os.path.join(folder, "grace_hopper.jpg"), quality=90)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=os.environ.get("FACE_ATTRIBUTES_MODEL") or None,
+                        help="A folder written by run_classification.py, or a Hub id (env FACE_ATTRIBUTES_MODEL).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--examples_dir", default=os.path.join("outputs", "demo_examples"))
+    args = parser.parse_args(argv)
+    model = args.model
+    if model is None:
+        if not os.path.isdir(README_DEMO_OUTPUT):
+            sys.exit(f"No model: pass --model DIR (or set FACE_ATTRIBUTES_MODEL). The README demo command "
+                     f"(python run_classification.py --dataset_name synthetic ... --output_dir {README_DEMO_OUTPUT}) "
+                     "makes one.")  # fmt: skip
+        model = README_DEMO_OUTPUT
+    # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the folder has them.
+    threshold = "saved" if os.path.exists(os.path.join(model, THRESHOLDS_FILE)) else 0.5
+    pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold)  # loaded once, shared by every request
+    demo = build_demo(pipeline, write_examples(args.examples_dir))
+    demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port, show_error=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""The web demo (app.py), served on 127.0.0.1 and driven through gradio_client and a real headless Chromium."""
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_visualize import LABELS, saved_model
+
+from face_attributes.predictions import save_thresholds
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """app.py on a free local port with a tiny model; stopped (its whole process group) after the tests."""
+    root = tmp_path_factory.mktemp("app")
+    model = saved_model(root / "model", "attribute_queries")
+    # Thresholds that decide every face: Male and Eyeglasses always 1, Smiling never (the app reads them).
+    save_thresholds(str(model), LABELS, np.array([0.0, 1.01, 0.0]))
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "--model", str(model), "--port", str(port), "--examples_dir", str(root / "examples")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while True:
+        assert server.poll() is None, server.stdout.read()[-3000:]
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            assert time.time() < deadline, "app.py did not start serving in 180 s"
+            time.sleep(0.5)
+    yield url, root / "examples"
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def test_predict_api_through_gradio_client(app, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, examples = app
+    client = Client(url, verbose=False)
+    annotated, table, message = client.predict(handle_file(str(examples / "group_photo.jpg")), api_name="/predict")
+    assert message == "5 face(s) found." and len(table["data"]) == 5
+    assert table["headers"][-3:] == LABELS and all(row[-3:] == [1, 0, 1] for row in table["data"])  # saved thresholds
+    assert table["headers"][:5] == ["face", "x0", "y0", "x1", "y1"] and "Smiling p" in table["headers"]
+    assert Image.open(annotated).size == (1400, 900)
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    with pytest.raises(Exception, match="not an image that can be read"):
+        client.predict(handle_file(str(tmp_path / "notes.jpg")), api_name="/predict")
+    Image.new("RGB", (320, 240), (90, 140, 200)).save(tmp_path / "sky.png")
+    with pytest.raises(Exception, match="No face found"):
+        client.predict(handle_file(str(tmp_path / "sky.png")), api_name="/predict")
+    Image.new("L", (8000, 7000)).save(tmp_path / "huge.png")  # 56 megapixels, a few kB on disk
+    with pytest.raises(Exception, match="8000×7000 pixels.*up to 50 megapixels"):
+        client.predict(handle_file(str(tmp_path / "huge.png")), api_name="/predict")
+    assert client.predict(handle_file(str(examples / "grace_hopper.jpg")), api_name="/predict")[2] == "1 face(s) found."
+
+
+def test_without_a_model_it_says_which_command_makes_one(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "FACE_ATTRIBUTES_MODEL": ""}, timeout=120)  # fmt: skip
+    assert result.returncode != 0
+    assert "pass --model DIR" in result.stderr and "python run_classification.py --dataset_name synthetic" in result.stderr
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def wait_for(condition, seconds: float = 90):
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, "timed out waiting for the page"
+        time.sleep(0.3)
+
+
+@pytest.mark.skipif((not CHROMIUM or not CHROMEDRIVER) and not os.environ.get("CI"),
+                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")  # fmt: skip
+def test_a_real_browser_uploads_photos_sees_faces_boxes_and_errors(app, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    url, examples = app
+    driver = browser()
+    try:
+        driver.get(url)
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
+
+        def run(path: Path):
+            clear = driver.find_elements(By.CSS_SELECTOR, "#photo button[aria-label=Clear]")
+            if clear:
+                clear[0].click()
+                wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
+            driver.find_element(By.CSS_SELECTOR, "#photo input[type=file]").send_keys(str(path))
+            wait_for(lambda: path.stem in driver.find_element(By.ID, "photo").text)  # shown as stem + suffix
+            driver.find_element(By.ID, "run").click()
+
+        run(examples / "group_photo.jpg")
+        wait_for(lambda: "5 face(s) found." in driver.find_element(By.ID, "message").text)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#faces [role=row]")
+        assert len(rows) == 1 + 5  # the header and one row per face
+        source = driver.find_element(By.CSS_SELECTOR, "#annotated img").get_attribute("src")
+        drawn = np.asarray(Image.open(io.BytesIO(urllib.request.urlopen(source).read())).convert("RGB"))
+        yellow = (np.abs(drawn.astype(int) - (255, 215, 0)).sum(axis=-1) < 60).sum()
+        assert yellow > 500  # the boxes (and their labels) are drawn
+        driver.save_screenshot(str(tmp_path / "faces.png"))
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert loaded and all(name.startswith(url) or name.startswith("data:") for name in loaded), loaded
+
+        (tmp_path / "not_a_photo.jpg").write_text("a text file, not a photo")
+        run(tmp_path / "not_a_photo.jpg")
+        wait_for(lambda: "This file is not an image that can be read" in driver.page_source)
+        driver.save_screenshot(str(tmp_path / "error.png"))
+
+        run(examples / "grace_hopper.jpg")
+        wait_for(lambda: "1 face(s) found." in driver.find_element(By.ID, "message").text)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#faces [role=row]")) == 1 + 1
+    finally:
+        driver.quit()
+    assert (tmp_path / "faces.png").stat().st_size > 10_000
