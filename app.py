@@ -21,9 +21,9 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from face_attributes.example_photos import grace_hopper, group_photo  # noqa: E402
+from face_attributes.example_photos import write_example_photos  # noqa: E402
 from face_attributes.faces import FaceAttributePipeline  # noqa: E402
-from face_attributes.images import to_rgb  # noqa: E402
+from face_attributes.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
 from face_attributes.predictions import THRESHOLDS_FILE, draw_faces  # noqa: E402
 from face_attributes.visualize import compute_attention_maps  # noqa: E402
 
@@ -36,15 +36,15 @@ def open_upload(path: str | None) -> Image.Image:
     if not path:
         raise gr.Error("Upload a photo first (or pick one of the examples).")
     try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise gr.Error(f"This image is {image.width}×{image.height} pixels; the demo takes up to "
-                               f"{MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again.")  # fmt: skip
-            image.load()
-            return to_rgb(image)
-    except gr.Error:
+        with Image.open(path) as image:  # the header only: refuse a huge image before decoding it
+            width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise gr.Error(f"This image is {width}×{height} pixels; the demo takes up to "
+                           f"{MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again.")  # fmt: skip
+        return open_rgb(path)
+    except gr.Error:  # a ValueError too: let the size message through unchanged
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except UNREADABLE_IMAGE_ERRORS as error:
         raise gr.Error(f"This file is not an image that can be read ({type(error).__name__}). Upload a JPEG or PNG "
                        "photo.") from error  # fmt: skip
 
@@ -110,13 +110,6 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
     return demo
 
 
-def write_examples(folder: str) -> str:
-    os.makedirs(folder, exist_ok=True)
-    group_photo()[0].save(os.path.join(folder, "group_photo.jpg"), quality=90)
-    grace_hopper().save(os.path.join(folder, "grace_hopper.jpg"), quality=90)
-    return folder
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=os.environ.get("FACE_ATTRIBUTES_MODEL") or None,
@@ -135,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the folder has them.
     threshold = "saved" if os.path.exists(os.path.join(model, THRESHOLDS_FILE)) else 0.5
     pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold)  # loaded once, shared by every request
-    demo = build_demo(pipeline, write_examples(args.examples_dir))
+    demo = build_demo(pipeline, write_example_photos(args.examples_dir))
     demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port, show_error=True)
 
 

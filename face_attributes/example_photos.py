@@ -63,15 +63,19 @@ def group_photo(size: tuple[int, int] = (1400, 900)) -> tuple[Image.Image, list[
     return canvas, placements
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    folder = argv[0] if argv else "photos"
+def write_example_photos(folder: str) -> str:
+    """group_photo.jpg and the portraits (astronaut.jpg only with scikit-image) in `folder`; returns `folder`."""
     os.makedirs(folder, exist_ok=True)
-    photo, _ = group_photo()
-    photo.save(os.path.join(folder, "group_photo.jpg"), quality=92)
+    group_photo()[0].save(os.path.join(folder, "group_photo.jpg"), quality=92)
     grace_hopper().save(os.path.join(folder, "grace_hopper.jpg"), quality=92)
     if (photo := astronaut()) is not None:
         photo.save(os.path.join(folder, "astronaut.jpg"), quality=92)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    folder = write_example_photos(argv[0] if argv else "photos")
     print(f"Wrote example photos to {folder}")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from datasets import DatasetDict
 from datasets import Image as ImageFeature
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from torchvision.transforms import v2
 from transformers import ViTImageProcessor
 
@@ -41,6 +41,17 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+# What PIL raises for a file that is not an image, is cut short or damaged, or is a decompression bomb.
+UNREADABLE_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def open_rgb(path: str) -> Image.Image:
+    """The image file decoded now (the file is closed after) as upright 8-bit RGB; raises UNREADABLE_IMAGE_ERRORS."""
+    with Image.open(path) as image:
+        image.load()
+        return to_rgb(image)
+
+
 def _open(encoded: dict) -> Image.Image:
     if encoded.get("bytes") is not None:
         return Image.open(io.BytesIO(encoded["bytes"]))
@@ -58,7 +69,7 @@ def _check_batch(images: list[dict]) -> dict:
                 image.load()
                 to_rgb(image)
             errors.append("")
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        except UNREADABLE_IMAGE_ERRORS as error:
             errors.append(f"{type(error).__name__}: {error}")
     return {"name": names, "error": errors}
 

@@ -301,7 +301,7 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
 
     def forward_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The unpooled feature map (B, C, H, W) of the configured backbone stage."""
-        return self.backbone(pixel_values).feature_maps[-1]
+        return self.backbone_maps(pixel_values)[-1]
 
     def forward(
         self,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .images import to_rgb
+from .images import UNREADABLE_IMAGE_ERRORS, open_rgb
 
 THRESHOLDS_FILE = "thresholds.json"
 
@@ -118,10 +118,8 @@ def predict_files(
 
         for path in tqdm(expand_inputs(inputs), desc="Predicting", unit="image"):
             try:
-                with Image.open(path) as opened:
-                    image = to_rgb(opened)
-                    image.load()
-            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+                image = open_rgb(path)
+            except UNREADABLE_IMAGE_ERRORS as error:
                 skipped.append((path, f"unreadable: {type(error).__name__}: {error}"))
                 continue
             found = pipeline.find(image)
