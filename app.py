@@ -25,7 +25,7 @@ from face_attributes.example_photos import write_example_photos  # noqa: E402
 from face_attributes.faces import FaceAttributePipeline  # noqa: E402
 from face_attributes.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
 from face_attributes.predictions import THRESHOLDS_FILE, draw_faces  # noqa: E402
-from face_attributes.visualize import compute_attention_maps  # noqa: E402
+from face_attributes.visualize import compute_attention_maps, upsample_to_image  # noqa: E402
 
 README_DEMO_OUTPUT = "outputs/synthetic"
 MAX_PIXELS = 50_000_000  # larger uploads are refused with a message (PIL's own bomb limit is 179 M)
@@ -53,13 +53,12 @@ def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, 
     """The aligned face with the model's attention for `attribute` over it (red = where it looked)."""
     pixel_values = pipeline.processor([face_image], return_tensors="pt")["pixel_values"].to(pipeline.device)
     maps, _, _ = compute_attention_maps(pipeline.model, pixel_values, [attribute])
-    heat = maps[0, 0].float().cpu().numpy()
+    heat = upsample_to_image(maps.cpu(), pixel_values.shape[-2:], face_image.size)[0, 0].numpy()  # (h, w)
     heat = (heat - heat.min()) / (heat.max() - heat.min() + 1e-12)
-    heat = np.asarray(Image.fromarray((heat * 255).astype(np.uint8)).resize(face_image.size, Image.Resampling.BILINEAR))
     base = np.asarray(face_image, dtype=np.float32)
     red = np.zeros_like(base)
     red[..., 0] = 255
-    alpha = 0.6 * heat[..., None].astype(np.float32) / 255
+    alpha = 0.6 * heat[..., None].astype(np.float32)
     return Image.fromarray((base * (1 - alpha) + red * alpha).astype(np.uint8))
 
 

@@ -3,6 +3,7 @@
 """Pictures of what the model does: attention maps over the face, and training curves."""
 
 import json
+import math
 
 import matplotlib
 
@@ -46,25 +47,54 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
     return maps.reshape(*maps.shape[:2], height, width), probabilities, titles  # (B, M, H, W)
 
 
+def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_size: tuple[int, int]) -> torch.Tensor:
+    """Token maps (B, M, H, W) → (B, M, height, width) over an image of `image_size` (width, height), bilinearly.
+
+    The model saw the image stretched to `input_size` (height, width). Each token is placed at the centre of its
+    receptive field: a stride-2 convolution with "same" padding centres output j on input pixel 2j, so at stride s
+    token (i, j) sits over input pixel (i·s, j·s), half a cell up and left of the centre of the i-th of H equal
+    bands (where `interpolate(..., align_corners=False)` would put it). Beyond the outer tokens the map is constant.
+    """
+    height, width = maps.shape[-2:]
+    image_width, image_height = image_size
+
+    def token_coordinates(pixels: int, inputs: int, tokens: int) -> torch.Tensor:
+        stride = 2 ** round(math.log2(inputs / tokens))  # a power of two for strided CNNs (ResNet: 4, 8, 16, 32)
+        centres = (torch.arange(pixels, dtype=torch.float32) + 0.5) * inputs / pixels  # image pixel → input (continuous)
+        position = (centres - 0.5) / stride  # in token units: token k's centre is input pixel k·s, i.e. k·s + 0.5
+        return position / max(tokens - 1, 1) * 2 - 1  # grid_sample's [-1, 1] with align_corners=True
+
+    ys = token_coordinates(image_height, input_size[0], height)
+    xs = token_coordinates(image_width, input_size[1], width)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # (height, width, 2) as (x, y)
+    batch, count = maps.shape[:2]
+    flat = maps.float().reshape(batch * count, 1, height, width)  # (B*M, 1, H, W)
+    grid = grid.unsqueeze(0).expand(batch * count, -1, -1, -1).to(flat.device)
+    heat = torch.nn.functional.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return heat.reshape(batch, count, image_height, image_width)  # (B, M, height, width)
+
+
 def plot_attention_grid(
     images: list[Image.Image], maps: torch.Tensor, probabilities: torch.Tensor, titles: list[str],
-    label_names: list[str], output_path: str, top_k: int = 8,
+    label_names: list[str], output_path: str, input_size: tuple[int, int], top_k: int = 8,
 ) -> tuple[int, int]:  # fmt: skip
-    """One row per face: the face, one heat map per title over it, then the predicted attributes."""
+    """One row per face: the face, one heat map per title over it, then the predicted attributes.
+
+    `input_size` (height, width) is what the images were resized to for the model: the maps are placed over each
+    image with `upsample_to_image`, as `score_attention` scores them.
+    """
     rows, columns = len(images), 1 + len(titles) + SUMMARY_COLUMNS
     figure, axes = plt.subplots(
         rows, columns, figsize=(columns * CELL_INCHES, rows * CELL_INCHES), dpi=DPI, squeeze=False
     )
     for row, image in enumerate(images):
         image = np.asarray(to_rgb(image))
-        extent = (0, image.shape[1], image.shape[0], 0)
+        heats = upsample_to_image(maps[row : row + 1], input_size, (image.shape[1], image.shape[0]))[0]  # (M, h, w)
         axes[row, 0].imshow(image)
         axes[row, 0].set_title("input", fontsize=8)
         for column, title in enumerate(titles, start=1):
-            # The token grid covers the whole (stretched) input, so it maps linearly onto the original image.
-            heat = maps[row, column - 1].numpy()
             axes[row, column].imshow(image)
-            axes[row, column].imshow(heat, extent=extent, cmap="inferno", alpha=0.55, interpolation="bilinear")
+            axes[row, column].imshow(heats[column - 1].numpy(), cmap="inferno", alpha=0.55)
             probability = probabilities[row, label_names.index(title)].item() if title in label_names else None
             label = f"{title} {probability:.2f}" if probability is not None else title
             axes[row, column].set_title(label, fontsize=8)
@@ -89,7 +119,8 @@ def attention_map_figure(model, image_processor, images: list[Image.Image], outp
     pixel_values = image_processor([to_rgb(image) for image in images], return_tensors="pt")["pixel_values"]
     maps, probabilities, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
     label_names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    return plot_attention_grid(images, maps.cpu(), probabilities.cpu(), titles, label_names, output_path)
+    return plot_attention_grid(images, maps.cpu(), probabilities.cpu(), titles, label_names, output_path,
+                               tuple(pixel_values.shape[-2:]))  # fmt: skip
 
 
 def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
@@ -131,29 +162,6 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
 
 
 
-def region_attention_mass(maps: torch.Tensor, boxes: list[dict], titles: list[str], image_size: tuple[int, int]):
-    """Per map, the attention mass on tokens whose cell overlaps the attribute's region box.
-
-    `maps` (B, M, H, W) come from `compute_attention_maps`; `boxes[b][title]` is (x0, y0, x1, y1) in pixels of
-    the original (width, height) image, which the model saw stretched onto the token grid. Returns (mass
-    (B, M), the share of tokens in each region, i.e. what uniform attention would give).
-    """
-    batch, count, height, width = maps.shape
-    image_width, image_height = image_size
-    top = torch.arange(height) * image_height / height
-    left = torch.arange(width) * image_width / width
-    mass, uniform = torch.zeros(batch, count), torch.zeros(batch, count)
-    for b in range(batch):
-        for m, title in enumerate(titles):
-            x0, y0, x1, y1 = boxes[b][title]
-            rows = (top < y1) & (top + image_height / height > y0)
-            cols = (left < x1) & (left + image_width / width > x0)
-            inside = rows[:, None] & cols[None, :]  # (H, W)
-            mass[b, m] = maps[b, m][inside].sum() / maps[b, m].sum()
-            uniform[b, m] = inside.float().mean()
-    return mass, uniform
-
-
 POINTING_TOLERANCE = 8  # pixels around the attribute's box that still count as a hit
 
 
@@ -163,8 +171,8 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
     """How well the attention points at each attribute's evidence, on synthetic faces that know their boxes.
 
     Per attribute, over the faces: `pointing_game`, the share of maps whose maximum (after bilinear upsampling
-    to the face's pixels) lies inside the attribute's box or within 8 px of it; `energy`, the share of the map's
-    mass inside the box; `area_share`, the box's share of the image (what uniform attention would give).
+    to the face's pixels, each token at its receptive field's centre: `upsample_to_image`) lies inside the
+    attribute's box or within 8 px of it; `energy`, the share of the upsampled map's mass inside the box; `area_share`, the box's share of the image (what uniform attention would give).
     With `mean` pooling the model has one map, scored against every attribute's box.
     """
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -178,9 +186,7 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
         chunk = faces[start : start + batch_size]
         pixel_values = image_processor([f.image for f in chunk], return_tensors="pt")["pixel_values"]
         maps, _, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
-        # The token grid covers the whole stretched input, so the map stretches back onto the face.
-        heat = torch.nn.functional.interpolate(maps.float().cpu(), size=(height, width), mode="bilinear",
-                                               align_corners=False)  # (B, M, height, width)  # fmt: skip
+        heat = upsample_to_image(maps.cpu(), pixel_values.shape[-2:], (width, height))  # (B, M, height, width)
         for m, attribute in enumerate(attributes):
             column = m if len(titles) == len(attributes) else 0
             for face, face_heat in zip(chunk, heat[:, column]):
@@ -197,10 +203,26 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
     }
 
 
+POINTING_TARGET = 0.8  # maps that point at the evidence: the maximum inside the box for 4 faces in 5
+
+
+def energy_target(area_share: float) -> float:
+    """The energy a map that points at the evidence puts in the box: 3× the box's area share, or for a large box
+    (over a fifth of the image, where 3× would be out of reach) halfway between its share and all of it."""
+    return min(3 * area_share, (1 + area_share) / 2)
+
+
+def meets_targets(score: dict[str, float]) -> bool:
+    return score["pointing_game"] >= POINTING_TARGET and score["energy"] >= energy_target(score["area_share"])
+
+
 def attention_score_table(scores: dict[str, dict[str, float]]) -> str:
-    """Markdown: attribute, pointing game, energy in the box, the box's area share, energy / area."""
-    lines = ["| attribute | pointing game | energy in box | box area share | energy / area |", "|---|---|---|---|---|"]
+    """Markdown: per attribute the pointing game, the energy in the box next to its target, and whether both
+    targets are met (pointing game ≥ 0.8, energy ≥ `energy_target`)."""
+    lines = ["| attribute | pointing game | energy in box | box area share | energy / area | energy target | "
+             "targets met |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, s in scores.items():
         lines.append(f"| {name} | {s['pointing_game']:.2f} | {s['energy']:.2f} | {s['area_share']:.2f} | "
-                     f"{s['energy'] / s['area_share']:.1f}× |")  # fmt: skip
+                     f"{s['energy'] / s['area_share']:.1f}× | {energy_target(s['area_share']):.2f} | "
+                     f"{'yes' if meets_targets(s) else 'no'} |")  # fmt: skip
     return "\n".join(lines)

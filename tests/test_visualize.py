@@ -116,3 +116,30 @@ def test_training_plot_with_and_without_eval(tmp_path, capsys, with_eval):
         assert picture.size == ((1200 if with_eval else 600), 400)
     out = capsys.readouterr().out
     assert "train loss" in out and (("eval_accuracy" in out) == with_eval)
+
+
+@pytest.mark.parametrize("stage,stride", [("stage2", 8), ("stage3", 16)])
+def test_maps_put_each_token_at_its_receptive_field_centre(stage, stride):
+    # Where a token "looks" in the input: the centre of mass of its gradient, in a randomly initialised ResNet-18.
+    from transformers import AutoBackbone, ResNetConfig
+
+    from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
+
+    torch.manual_seed(0)
+    backbone = AutoBackbone.from_config(ResNetConfig(**{**RESNET18_BACKBONE, "out_features": [stage]})).eval()
+    pixels = torch.randn(1, 3, 224, 224, requires_grad=True)
+    feature_map = backbone(pixels).feature_maps[-1]
+    row, column = feature_map.shape[-2] // 2, feature_map.shape[-1] // 2 - 1
+    feature_map[0, :, row, column].pow(2).sum().backward()
+    gradient = pixels.grad[0].abs().sum(dim=0)  # (224, 224)
+    centres = torch.arange(224.0) + 0.5
+    true_y = float((gradient.sum(dim=1) * centres).sum() / gradient.sum())
+    true_x = float((gradient.sum(dim=0) * centres).sum() / gradient.sum())
+
+    # A one-token map drawn over the 224×224 input itself peaks there, not at the centre of the token's band.
+    one_hot = torch.zeros(1, 1, *feature_map.shape[-2:])
+    one_hot[0, 0, row, column] = 1
+    heat = visualize.upsample_to_image(one_hot, (224, 224), (224, 224))[0, 0]
+    peak_y, peak_x = divmod(int(heat.argmax()), 224)
+    assert abs(peak_y + 0.5 - true_y) <= 1 and abs(peak_x + 0.5 - true_x) <= 1, (peak_y, peak_x, true_y, true_x)
+    assert abs((row + 0.5) * stride - true_y) >= stride / 2 - 1  # where an even split into bands would draw it
