@@ -71,7 +71,9 @@ class LoadingArguments:
     backbone_embedding_size: int | None = field(default=None, metadata={"help": "Backbone stem width (tiny tests)."})
     backbone_hidden_sizes: list[int] | None = field(default=None, metadata={"help": "Backbone stage widths."})
     backbone_depths: list[int] | None = field(default=None, metadata={"help": "Blocks per backbone stage."})
-    backbone_stage: str = field(default="stage4", metadata={"help": "Backbone stage whose map becomes tokens."})
+    backbone_stage: str = field(
+        default=RESNET18_BACKBONE["out_features"][-1], metadata={"help": "Backbone stage whose map becomes tokens."}
+    )
     freeze_stages: list[str] = field(
         default_factory=list,
         metadata={"help": "Backbone stages to freeze, e.g. `stem stage1` (the original Colab version)."},

@@ -12,13 +12,14 @@ from transformers.configuration_utils import SubConfigSpec
 POOLING_TYPES = ("attribute_queries", "mean", "average")
 SEQUENCE_ENCODERS = ("lstm", "gru", "none")
 
-# torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512, last stage out.
+# torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512. The tokens come from stage3
+# (layer3, stride 16: 14×14 tokens at 224 px, as in the seed's code); stage4 is then not built.
 RESNET18_BACKBONE = {
     "embedding_size": 64,
     "hidden_sizes": [64, 128, 256, 512],
     "depths": [2, 2, 2, 2],
     "layer_type": "basic",
-    "out_features": ["stage4"],
+    "out_features": ["stage3"],
 }
 
 
@@ -29,13 +30,15 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     A backbone turns the image into a feature map (B, C, H, W); its H·W positions, in raster order, are a
     sequence of tokens that a (bidirectional) LSTM reads; multi-head attention then weighs the LSTM outputs
     before the classifier. Each part can be switched off or swapped (`sequence_encoder`, `pooling`) to measure
-    what it buys: `sequence_encoder="none", pooling="average"` is exactly the plain ResNet classifier.
+    what it buys: `sequence_encoder="none", pooling="average"` with the tokens from the backbone's last stage is
+    exactly the plain ResNet classifier.
 
     Args:
         backbone_config (`dict` or `PreTrainedConfig`, *optional*):
             Config of any `AutoBackbone` (a transformers `ResNetConfig` by default, in the ResNet-18 layout:
             basic blocks, depths 2-2-2-2, widths 64-128-256-512). The last entry of its `out_features`
-            is the stage whose feature map becomes the token sequence (default `"stage4"`, stride 32).
+            is the stage whose feature map becomes the token sequence (default `"stage3"`, stride 16: 14×14
+            tokens at 224 px); the stages after it are not built.
         sequence_encoder (`str`, *optional*, defaults to `"lstm"`):
             What reads the token sequence before the attention: `"lstm"`, `"gru"` (the same recurrent settings
             below), or `"none"` (the backbone tokens go straight to the pooling; the attention width is then the
@@ -59,10 +62,17 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             Number of attention heads; must divide the attention width.
         attention_dropout (`float`, *optional*, defaults to 0.0):
             Dropout on the attention weights.
+        value_stage (`str`, *optional*, defaults to `"stage2"`):
+            With `pooling="attribute_queries"`: the backbone stage whose feature map gives the values the queries
+            read, each token's value the mean of that map under the token (a window centred like a strided
+            convolution). An earlier stage than the token stage sees less of the face around each position, so a
+            query can only read an attribute where it attends: this is what makes the maps point at the evidence
+            (docs/attention.md). The token stage's own name reads the tokens themselves. Must not come after the
+            token stage.
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
             `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
-            keys, the backbone tokens as values) and each query's output feeds its own logit, so every attribute
-            has its own attention map (as in Query2Label). `"mean"`: the original design, self-attention over
+            keys, the `value_stage` features under each token as values) and each query's output feeds its own
+            logit, so every attribute has its own attention map (as in Query2Label). `"mean"`: the original design, self-attention over
             the LSTM outputs, then the mean over tokens feeds one linear classifier. `"average"`: no attention,
             the global average of the encoded tokens feeds one linear classifier (with `sequence_encoder="none"`
             this is the plain ResNet + global average pool + linear baseline). On the synthetic faces
@@ -91,6 +101,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     position_encoding: bool = True
     num_attention_heads: int = 8
     attention_dropout: float = 0.0
+    value_stage: str = "stage2"
     pooling: str = "attribute_queries"
     classifier_dropout: float = 0.1
     pos_weight: list[float] | None = None
@@ -115,6 +126,14 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
                 f"`backbone_config.out_features` must name a stage of the backbone ({stage_names}), "
                 f"got {out_features}."
             )
+        if self.pooling == "attribute_queries" and stage_names:
+            if self.value_stage not in stage_names or stage_names.index(self.value_stage) > stage_names.index(
+                out_features[-1]
+            ):
+                raise ValueError(
+                    f"`value_stage` must name a backbone stage up to the token stage {out_features[-1]!r} "
+                    f"({stage_names}), got {self.value_stage!r}."
+                )
         if self.pooling != "average" and self.attention_hidden_size % self.num_attention_heads != 0:
             width = "the backbone's channels" if self.sequence_encoder == "none" else "lstm_hidden_size * directions"
             raise ValueError(

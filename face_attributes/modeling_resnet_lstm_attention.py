@@ -74,6 +74,20 @@ def feature_map_to_tokens(feature_map: torch.Tensor) -> torch.Tensor:
     return feature_map.flatten(2).transpose(1, 2)  # (B, H*W, C)
 
 
+def pool_to_token_grid(feature_map: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """(B, C, H, W) of an earlier stage → (B, h*w, C) on the token grid (h, w), in raster order.
+
+    Token i of a stride-f grid sits over position f·i of this map (as a strided convolution centres it), so each
+    token gets the mean of the (2f-1)-wide window centred there, not of the f×f block below and right of it.
+    """
+    factor = round(feature_map.shape[-2] / grid[0])
+    if factor > 1:
+        feature_map = nn.functional.avg_pool2d(feature_map, 2 * factor - 1, factor, factor - 1, count_include_pad=False)
+    if tuple(feature_map.shape[-2:]) != tuple(grid):  # a backbone whose stages do not halve the map exactly
+        feature_map = nn.functional.adaptive_avg_pool2d(feature_map, grid)
+    return feature_map_to_tokens(feature_map)  # (B, h*w, C)
+
+
 def sine_position_encoding(height: int, width: int, dim: int, device, dtype) -> torch.Tensor:
     """DETR-style 2D sine/cosine encoding of the token grid in raster order: (H*W, dim), any grid size."""
     quarter = dim // 4
@@ -154,7 +168,7 @@ class ResNetLstmAttentionAttention(GradientCheckpointingLayer):
 
     The configured backend (SDPA by default) runs when no weights are requested; `output_attentions=True`
     runs the eager function, the only one that returns the weights. Values may have another width than the
-    queries and keys (`value_size`): the attribute queries read the backbone tokens themselves.
+    queries and keys (`value_size`): the attribute queries read backbone features (`config.value_stage`).
     """
 
     def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
@@ -255,8 +269,11 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
                 ".save_pretrained('resnet-18') on a machine with network), or start from random weights. "
                 f"Cause: {error}"
             ) from error
+        backbone = self.base_model.backbone
+        # Only the stages this model built (up to the token stage); a missing or misshapen weight is an error.
+        weights = {name: value for name, value in source.state_dict().items() if name in backbone.state_dict()}
         try:
-            self.base_model.backbone.load_state_dict(source.state_dict())
+            backbone.load_state_dict(weights)
         except RuntimeError as error:
             raise ValueError(
                 f"The backbone weights in {name_or_path!r} do not fit `backbone_config` "
@@ -277,20 +294,28 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         self.backbone = AutoBackbone.from_config(backbone_config)
         self.backbone._supports_sdpa = True
         backbone_config._attn_implementation_internal = requested or backbone_config._attn_implementation
+        # Token stage index in the backbone's hidden states (stem = 0), for `hidden_states`.
+        self.token_stage_index = self.backbone.stage_names.index(self.backbone.out_features[-1])
+        # A ResNet-style backbone runs all its stages in turn; stages after the token stage would be computed and
+        # thrown away (layer4 is a fifth of ResNet-18's compute), so they are not built at all.
+        stages = getattr(getattr(self.backbone, "encoder", None), "stages", None)
+        if isinstance(stages, nn.ModuleList):
+            del stages[self.token_stage_index :]  # stages[k - 1] is "stageK"
         token_size = self.backbone.channels[-1]
         self.sequence_encoder = None
         if config.sequence_encoder != "none":
             self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=token_size)
         self.attribute_queries = None
         self.attention = None
+        self.value_stage_index = None
         if config.pooling == "attribute_queries":
-            # One learned query per label; it reads the backbone tokens (values) where its keys point.
+            # One learned query per label; it reads the value stage's features under the tokens its keys point at.
+            self.value_stage_index = self.backbone.stage_names.index(config.value_stage)
+            value_size = self.backbone.num_features[self.value_stage_index]
             self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
-            self.attention = ResNetLstmAttentionAttention(config, value_size=token_size)
+            self.attention = ResNetLstmAttentionAttention(config, value_size=value_size)
         elif config.pooling == "mean":
             self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
-        # Token stage index in the backbone's hidden states (stem = 0), for `hidden_states`.
-        self.token_stage_index = self.backbone.stage_names.index(self.backbone.out_features[-1])
         self.gradient_checkpointing = False  # the backbone is recomputed as one segment when on
         self.post_init()
 
@@ -338,7 +363,10 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
                 keys = encoded + sine_position_encoding(height, width, encoded.shape[-1], encoded.device, encoded.dtype)
             if self.attribute_queries is not None:
                 queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
-                last_hidden_state, attention_weights = self.attention(queries, keys, tokens, output_attentions)
+                values = tokens
+                if self.value_stage_index != self.token_stage_index:
+                    values = pool_to_token_grid(maps[self.value_stage_index], feature_map.shape[-2:])  # (B, H*W, C')
+                last_hidden_state, attention_weights = self.attention(queries, keys, values, output_attentions)
                 pooled_output = last_hidden_state  # (B, L, D): one vector per label
             else:  # "mean": self-attention over the tokens, then their mean
                 last_hidden_state, attention_weights = self.attention(keys, keys, encoded, output_attentions)

@@ -3,7 +3,8 @@
 """Procedural CelebA-like faces for offline demos and tests.
 
 Each attribute is drawn in its own facial region (hat at the top, glasses at the eyes, mustache above the
-mouth, ...), with nuisance variation (skin, hair and background colours, position and scale jitter, noise)
+mouth, ...), and `SyntheticFace.boxes` bound every pixel an attribute changes (tested by redrawing each face with
+the attribute flipped), so attention maps can be scored against them. Nuisance variation (skin, hair and background colours, position and scale jitter, noise)
 so that no single pixel gives a label away. Every face is a pure function of (seed, split, index, setting).
 
 Settings: `"default"` (the demo: every model gets ~98 %) and `"hard"` (pose, scale and position jitter, in-plane
@@ -18,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 WIDTH, HEIGHT = 178, 218  # CelebA's aligned-and-cropped size
-VERSION = 4  # part of the datasets cache key: bump it whenever the drawing changes
+VERSION = 5  # part of the datasets cache key: bump it whenever the drawing changes
 SPLIT_SIZES = {"train": 2000, "validation": 500, "test": 500}
 SETTINGS = ("default", "hard")
 HARD_LABEL_NOISE = 0.05  # share of train labels flipped in the "hard" setting (validation/test stay true)
@@ -63,13 +64,21 @@ def _sample_labels(rng: np.random.Generator) -> dict[str, int]:
     }
 
 
-def make_face(seed: int, split: str, index: int, setting: str = "default") -> SyntheticFace:
-    """Draw face `index` of `split` for `seed`; the same arguments always give the same face."""
+def make_face(seed: int, split: str, index: int, setting: str = "default", labels: dict[str, int] | None = None
+              ) -> SyntheticFace:  # fmt: skip
+    """Draw face `index` of `split` for `seed`; the same arguments always give the same face.
+
+    `labels` draws the same face (pose, colours, noise) with other attributes, e.g. one attribute flipped.
+    """
     if setting not in SETTINGS:
         raise ValueError(f"Unknown synthetic setting {setting!r}; choose one of {SETTINGS}.")
     hard = setting == "hard"
     rng = np.random.default_rng([seed, _SPLIT_IDS[split], index, SETTINGS.index(setting)])
-    labels = _sample_labels(rng)
+    sampled = _sample_labels(rng)
+    labels = {**sampled, **(labels or {})}
+    # Every colour is drawn whatever the labels, so that flipping one attribute changes nothing else.
+    frame, lipstick, hat = (_colour(rng, (0, 0, 0), (90, 60, 60)), _colour(rng, (190, 10, 40), (235, 50, 80)),
+                            _colour(rng, (0, 0, 0), (255, 255, 255)))  # fmt: skip
     background = _colour(rng, (40, 40, 40), (230, 230, 230))
     image = Image.new("RGB", (WIDTH, HEIGHT), background)
     draw = ImageDraw.Draw(image)
@@ -102,16 +111,16 @@ def make_face(seed: int, split: str, index: int, setting: str = "default") -> Sy
         draw.chord((cx - half_w - 2, top - 12, cx + half_w + 2, top + half_h * 0.7), 180, 360, fill=hair)
     hair_box = (cx - half_w - 14, top - 12, cx + half_w + 14, top + half_h * 0.35)
 
-    # Eyes, and glasses around them.
+    # Eyes, and glasses around them. Brows are thicker on men, and brow-coloured whatever the hair (hair-coloured
+    # brows would put Blond_Hair and Bald evidence outside the hair's region).
     eye_y, eye_dx = cy - 14 * scale, 20 * scale
     for side in (-1, 1):
         ex = cx + side * eye_dx
         draw.ellipse((ex - 6 * scale, eye_y - 4 * scale, ex + 6 * scale, eye_y + 4 * scale), fill=(30, 25, 25))
         brow = (ex - 9 * scale, eye_y - 13 * scale, ex + 9 * scale, eye_y - (9 if labels["Male"] else 11) * scale)
-        draw.rectangle(brow, fill=hair if not labels["Bald"] else (90, 70, 60))
+        draw.rectangle(brow, fill=(70, 50, 40))
     eyes_box = (cx - eye_dx - 19 * scale, eye_y - 14 * scale, cx + eye_dx + 19 * scale, eye_y + 14 * scale)
     if labels["Eyeglasses"]:
-        frame = _colour(rng, (0, 0, 0), (90, 60, 60))
         for side in (-1, 1):
             ex = cx + side * eye_dx
             draw.rounded_rectangle((ex - 16 * scale, eye_y - 11 * scale, ex + 16 * scale, eye_y + 11 * scale), 4,
@@ -123,11 +132,8 @@ def make_face(seed: int, split: str, index: int, setting: str = "default") -> Sy
     mouth_y = cy + 34 * scale
     mustache_box = (cx - 24 * scale, mouth_y - 17 * scale, cx + 24 * scale, mouth_y - 4 * scale)
     if labels["Mustache"]:
-        dark = tuple(int(c * 0.5) for c in hair) if not labels["Bald"] else (50, 40, 35)
-        draw.rounded_rectangle(mustache_box, 5, fill=dark)
-    lips = _colour(rng, (190, 10, 40), (235, 50, 80)) if labels["Wearing_Lipstick"] else tuple(
-        int(c * 0.75) for c in skin
-    )
+        draw.rounded_rectangle(mustache_box, 5, fill=(50, 40, 35))
+    lips = lipstick if labels["Wearing_Lipstick"] else tuple(int(c * 0.75) for c in skin)
     mouth_box = (cx - 27 * scale, mouth_y - 8 * scale, cx + 27 * scale, mouth_y + 21 * scale)
     if labels["Smiling"]:  # a wide open smile: lips around a dark mouth with a row of teeth on top
         draw.chord((cx - 26 * scale, mouth_y - 20 * scale, cx + 26 * scale, mouth_y + 20 * scale), 0, 180, fill=lips)
@@ -137,18 +143,21 @@ def make_face(seed: int, split: str, index: int, setting: str = "default") -> Sy
     else:
         draw.rectangle((cx - 14 * scale, mouth_y - 2 * scale, cx + 14 * scale, mouth_y + 3 * scale), fill=lips)
 
-    # Hat: a crown and a brim over the top of the head.
+    # Hat: a crown and a brim over the top of the head, hiding the hair there as on real heads. (Drawn higher, with
+    # the hair showing below the brim, the Hat maps peaked on that hairline, outside the hat: docs/attention.md.)
     brim_y = top + rng.uniform(6, 14) * scale
     hat_box = (cx - half_w - 18, 0, cx + half_w + 18, brim_y + 8)
     if labels["Wearing_Hat"]:
-        hat = _colour(rng, (0, 0, 0), (255, 255, 255))
         draw.rectangle((cx - half_w * 0.85, max(0, brim_y - 45 * scale), cx + half_w * 0.85, brim_y), fill=hat)
         draw.rectangle((cx - half_w - 16, brim_y - 2, cx + half_w + 16, brim_y + 7), fill=hat)
 
-    face_box = (cx - half_w, top, cx + half_w, cy + half_h)
+    # Male shows in the face's shape, the brows and the long hair beside the face: the head. Hair colour shows in
+    # the hair on the crown and, for long hair, beside the face.
+    head_box = (cx - half_w - 14, top, cx + half_w + 14, cy + half_h)
+    all_hair_box = hair_box if labels["Male"] else (*hair_box[:3], cy + half_h * 0.75)
     boxes = {
-        "Male": face_box, "Smiling": mouth_box, "Eyeglasses": eyes_box, "Mustache": mustache_box,
-        "Wearing_Hat": hat_box, "Blond_Hair": hair_box, "Bald": hair_box, "Wearing_Lipstick": mouth_box,
+        "Male": head_box, "Smiling": mouth_box, "Eyeglasses": eyes_box, "Mustache": mustache_box,
+        "Wearing_Hat": hat_box, "Blond_Hair": all_hair_box, "Bald": hair_box, "Wearing_Lipstick": mouth_box,
     }  # fmt: skip
     if hard:
         # An occluder somewhere on the face (it may hide the evidence: the label stays what was drawn).

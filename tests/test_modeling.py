@@ -20,6 +20,7 @@ from face_attributes import (
     ResNetLstmAttentionForImageClassification,
     ResNetLstmAttentionModel,
 )
+from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
 
 
 def build(**overrides) -> ResNetLstmAttentionForImageClassification:
@@ -41,10 +42,10 @@ def test_shapes_and_attention_rows_sum_to_one(pooling, height, width):
     torch.testing.assert_close(out.attentions[0].sum(-1), torch.ones(2, 2, num_queries))
 
 
-def test_celeba_size_gives_7x6_map_with_default_backbone():
+def test_celeba_size_gives_14x12_map_with_default_backbone():
     model = ResNetLstmAttentionModel(ResNetLstmAttentionConfig(lstm_hidden_size=16, num_attention_heads=2)).eval()
     feature_map = model.forward_features(torch.randn(1, 3, 218, 178))
-    assert feature_map.shape == (1, 512, 7, 6)
+    assert feature_map.shape == (1, 256, 14, 12)  # layer3, stride 16
 
 
 def test_token_t_is_spatial_position_t_div_w_t_mod_w():
@@ -124,6 +125,9 @@ def test_backbone_stage_is_configurable():
     out = model(torch.randn(1, 3, 64, 64), output_hidden_states=True)
     assert out.hidden_states[model.model.token_stage_index].shape == (1, 16, 4, 4)
     assert len(out.hidden_states) == 4 + 2  # stem, stages 1-3, encoder output, attention output
+    # Stage 4 would be computed and thrown away: it is not built.
+    assert len(model.model.backbone.encoder.stages) == 3
+    assert not any(name.startswith("model.backbone.encoder.stages.3.") for name in model.state_dict())
 
 
 @pytest.mark.parametrize(
@@ -135,6 +139,8 @@ def test_backbone_stage_is_configurable():
         (dict(lstm_num_layers=0), "lstm_num_layers"),
         (dict(classifier_dropout=1.5), "classifier_dropout"),
         (dict(pos_weight=[1.0]), "pos_weight"),
+        (dict(value_stage="stage9"), "value_stage"),
+        (dict(backbone_config=tiny_backbone(out_features=["stage2"]), value_stage="stage3"), "value_stage"),
         (dict(backbone_config=dict(model_type="resnet", out_features=["stage9"])), "out_features"),
     ],
 )
@@ -143,15 +149,18 @@ def test_bad_config_raises_value_error_naming_the_field(overrides, field):
         tiny_config(**overrides)
 
 
-def test_default_backbone_matches_torchvision_resnet18_without_fc():
+def test_default_backbone_matches_torchvision_resnet18_up_to_layer3():
     model = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40))
     backbone_params = sum(p.numel() for p in model.model.backbone.parameters())
     torchvision_params = sum(
-        p.numel() for name, p in torchvision.models.resnet18().named_parameters() if not name.startswith("fc.")
+        p.numel() for name, p in torchvision.models.resnet18().named_parameters()
+        if not name.startswith(("fc.", "layer4."))
     )
-    assert backbone_params == torchvision_params == 11_176_512
-    # README states this total for the default 40-attribute model.
-    assert sum(p.numel() for p in model.parameters()) == 14_108_776
+    assert backbone_params == torchvision_params == 2_782_784
+    # README states these totals for the default 40-attribute model and its `mean`-pooling variant.
+    assert sum(p.numel() for p in model.parameters()) == 4_863_080
+    mean = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40, pooling="mean"))
+    assert sum(p.numel() for p in mean.parameters()) == 5_039_208
 
 
 def test_save_load_round_trip_and_auto_classes(tmp_path):
@@ -204,16 +213,20 @@ def test_load_in_process_without_the_package(tmp_path):
     torch.testing.assert_close(torch.tensor(result["pooled"]), expected_pooled, atol=1e-5, rtol=0)
 
 
-def test_pretrained_backbone_weights_survive_model_init(tmp_path):
+@pytest.mark.parametrize("token_stage", ["stage4", "stage3"])
+def test_pretrained_backbone_weights_survive_model_init(tmp_path, token_stage):
     torch.manual_seed(3)
     source = ResNetForImageClassification(
         ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1], layer_type="basic")
     )
     source.save_pretrained(tmp_path / "resnet")
-    model = build()
+    model = build(backbone_config=tiny_backbone(out_features=[token_stage]))
     model.load_pretrained_backbone(str(tmp_path / "resnet"))
-    source_state = source.resnet.state_dict()
-    for name, tensor in model.model.backbone.state_dict().items():
+    source_state, state = source.resnet.state_dict(), model.model.backbone.state_dict()
+    # Every stage up to the token stage comes from the checkpoint (the later ones are not built).
+    assert {name for name in source_state if not name.startswith("encoder.stages.3.") or token_stage == "stage4"} \
+        == set(state)
+    for name, tensor in state.items():
         torch.testing.assert_close(tensor, source_state[name], rtol=0, atol=0, msg=name)
 
 
@@ -240,7 +253,7 @@ def test_readme_python_quickstart_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)
-    assert namespace["probabilities"].shape == (2, 3) and namespace["attention"].shape == (2, 8, 3, 42)
+    assert namespace["probabilities"].shape == (2, 3) and namespace["attention"].shape == (2, 8, 3, 14 * 12)
     assert (tmp_path / "my-model" / "modeling_resnet_lstm_attention.py").exists()
 
 
@@ -279,6 +292,23 @@ def test_attentions_lie_on_the_path_to_last_hidden_state_and_logits(pooling):
         attentions.retain_grad()
         getattr(outputs, first).flatten()[0].backward()
         assert attentions.grad is not None and attentions.grad.abs().sum() > 0, first
+
+
+@pytest.mark.parametrize("value_stage", ["stage2", "stage4"])
+def test_attribute_queries_read_the_value_stage_under_the_attended_tokens(value_stage):
+    model = build(value_stage=value_stage)  # tokens from stage4 (2×2 at 64 px)
+    outputs = model.model(torch.randn(2, 3, 64, 64), output_attentions=True, output_hidden_states=True)
+    value_map = outputs.hidden_states[model.model.backbone.stage_names.index(value_stage)]  # (B, C, h, w)
+    factor = value_map.shape[-1] // 2
+    # Token (i, j) of the stride-f grid reads the mean of the (2f-1)-wide window centred on position (f·i, f·j).
+    pooled = torch.stack([torch.stack([
+        value_map[:, :, max(0, f * i - f + 1) : f * i + f, max(0, f * j - f + 1) : f * j + f].mean(dim=(-2, -1))
+        for j in range(2)]) for i in range(2) for f in [factor]])  # (i, j, B, C)  # fmt: skip
+    values = pooled.permute(2, 0, 1, 3).reshape(2, 4, -1)  # (B, 4 tokens in raster order, C)
+    attention = model.model.attention
+    value = attention.v_proj(values).view(2, 4, attention.num_heads, -1).transpose(1, 2)  # (B, heads, 4, hd)
+    read = (outputs.attentions[0] @ value).transpose(1, 2).reshape(2, 3, -1)  # (B, labels, D)
+    torch.testing.assert_close(outputs.last_hidden_state, attention.o_proj(read), atol=1e-5, rtol=1e-5)
 
 
 def test_average_pooling_returns_no_attentions():
@@ -389,7 +419,10 @@ def test_every_variant_trains_every_parameter(sequence_encoder, pooling):
 
 
 def test_plain_baseline_has_exactly_the_parameters_of_transformers_resnet_classifier():
-    config = ResNetLstmAttentionConfig(sequence_encoder="none", pooling="average", num_labels=40)
+    # The baseline reads the last stage, like ResNetForImageClassification.
+    backbone = ResNetConfig(**{**RESNET18_BACKBONE, "out_features": ["stage4"]})
+    config = ResNetLstmAttentionConfig(backbone_config=backbone, sequence_encoder="none", pooling="average",
+                                       num_labels=40)  # fmt: skip
     ours = sum(p.numel() for p in ResNetLstmAttentionForImageClassification(config).parameters())
     backbone = config.backbone_config.to_dict()
     resnet = ResNetForImageClassification(ResNetConfig(**{k: backbone[k] for k in

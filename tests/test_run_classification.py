@@ -102,7 +102,7 @@ def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(t
     "extra,message",
     [
         (["--label_columns", "Beard"], r"Unknown label column.*Beard.*Available"),
-        (["--image_size", "32"], r"--image_size 32 gives a 1×1 feature map.*pass --image_size 64"),
+        (["--image_size", "16"], r"--image_size 16 gives a 1×1 feature map.*pass --image_size 32"),
         (["--subset_percentage", "10", "--validation_split_percentage", "0", "--do_eval"],
          r"--do_eval needs a validation split"),
     ],

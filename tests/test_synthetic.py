@@ -9,22 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from face_attributes import ResNetLstmAttentionForImageClassification
 from face_attributes.data import load_synthetic
-from face_attributes.images import build_image_processor
 from face_attributes.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
-from face_attributes.visualize import compute_attention_maps, region_attention_mass
+from face_attributes.visualize import attention_score_table, meets_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import run_classification  # noqa: E402
 
-# A tiny model: a few channels, the stage-2 map (12×12 tokens at 96 px), one head, attribute-query pooling.
+# The default design shrunk: a few channels, stage-3 tokens (9×9 at 144 px) whose values are the stage-2 features
+# under them, attribute-query pooling, 2 heads.
 TINY_QUERIES = [
     "--dataset_name", "synthetic", "--label_columns", "all", "--backbone_name_or_path", "none",
     "--backbone_embedding_size", "16", "--backbone_hidden_sizes", "16", "32", "64", "64",
-    "--backbone_depths", "1", "1", "1", "1", "--backbone_stage", "stage2", "--lstm_hidden_size", "32",
-    "--num_attention_heads", "1", "--pooling", "attribute_queries", "--image_size", "96",
+    "--backbone_depths", "1", "1", "1", "1", "--backbone_stage", "stage3", "--value_stage", "stage2",
+    "--lstm_hidden_size", "32", "--num_attention_heads", "2", "--pooling", "attribute_queries", "--image_size", "144",
     "--per_device_train_batch_size", "32", "--learning_rate", "3e-3", "--max_steps", "500",
     "--eval_strategy", "no", "--save_strategy", "no", "--max_eval_samples", "300", "--report_to", "none",
     "--disable_tqdm", "true", "--dataloader_num_workers", "2", "--dataloader_persistent_workers", "true",
@@ -54,6 +53,27 @@ def test_every_attribute_has_a_region_inside_the_image_and_both_classes_occur():
     assert face.boxes["Mustache"][3] <= face.boxes["Smiling"][3]
 
 
+def test_each_box_bounds_every_pixel_its_attribute_changes():
+    # Redraw each face with one attribute flipped: everything the attribute draws must lie inside its box.
+    visible = {name: 0 for name in SYNTHETIC_ATTRIBUTES}
+    for index in range(40):
+        face = make_face(0, "validation", index)
+        pixels = np.asarray(face.image, dtype=np.int16)
+        for name in SYNTHETIC_ATTRIBUTES:
+            flipped = make_face(0, "validation", index, labels={**face.labels, name: 1 - face.labels[name]})
+            changed = (np.abs(np.asarray(flipped.image, dtype=np.int16) - pixels) > 0).any(axis=-1)  # (218, 178)
+            ys, xs = np.nonzero(changed)
+            if len(ys) == 0:  # e.g. blond hair on a bald head: nothing to draw
+                continue
+            visible[name] += 1
+            boxes = [face.boxes[name], flipped.boxes[name]]  # hair reaches further on women: take both faces'
+            x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+            x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+            assert x0 - 1 <= xs.min() and xs.max() <= x1 + 1 and y0 - 1 <= ys.min() and ys.max() <= y1 + 1, (
+                name, index, (xs.min(), ys.min(), xs.max(), ys.max()), (x0, y0, x1, y1))
+    assert all(count >= 30 for count in visible.values()), visible
+
+
 def test_synthetic_source_is_built_through_datasets_and_cached(tmp_path):
     dataset = load_synthetic(sizes={"train": 20, "validation": 5, "test": 5}, cache_dir=str(tmp_path))
     assert {k: len(v) for k, v in dataset.items()} == {"train": 20, "validation": 5, "test": 5}
@@ -61,6 +81,15 @@ def test_synthetic_source_is_built_through_datasets_and_cached(tmp_path):
     assert row["image"].size == (178, 218) and {a: row[a] for a in SYNTHETIC_ATTRIBUTES} == make_face(0, "train", 3).labels
     again = load_synthetic(sizes={"train": 20, "validation": 5, "test": 5}, cache_dir=str(tmp_path))
     assert again["train"].cache_files == dataset["train"].cache_files
+
+
+def score_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("attention_maps", ROOT / "scripts" / "attention_maps.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
 
 
 @pytest.fixture(scope="module")
@@ -75,32 +104,33 @@ def test_tiny_model_learns_the_synthetic_faces(trained_queries):
     assert results["eval_accuracy"] >= 0.90
 
 
-def test_attribute_query_attention_falls_in_the_attribute_regions(trained_queries):
-    model = ResNetLstmAttentionForImageClassification.from_pretrained(trained_queries).eval()
-    faces = [make_face(0, "validation", i) for i in range(64)]
-    pixel_values = build_image_processor(96)([f.image for f in faces], return_tensors="pt")["pixel_values"]
-    attributes = ["Eyeglasses", "Smiling", "Wearing_Hat"]
-    maps, _, titles = compute_attention_maps(model, pixel_values, attributes)
-    mass, uniform = region_attention_mass(maps, [f.boxes for f in faces], titles, (WIDTH, HEIGHT))
-    for index, name in enumerate(attributes):
-        assert mass[:, index].mean() > 0.5, (name, mass[:, index].mean(), uniform[:, index].mean())
-        assert mass[:, index].mean() > 1.5 * uniform[:, index].mean(), name
-
-
 def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_queries, capsys):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("attention_maps", ROOT / "scripts" / "attention_maps.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = score_script()
     output = trained_queries / "scores.json"
-    scores = script.main(["--model", str(trained_queries), "--score", "--num_images", "64",
+    scores = script.main(["--model", str(trained_queries), "--score", "--num_images", "128",
                           "--score_output", str(output)])  # fmt: skip
     assert json.loads(output.read_text()) == scores and set(scores) == set(SYNTHETIC_ATTRIBUTES)
     assert "| Eyeglasses |" in capsys.readouterr().out
+    # 500 steps of a tiny model already point at the glasses, the smile and the hat as the README demo's model
+    # does (pointing game ≥ 0.8, energy ≥ the target); the full test of every attribute is the next one.
     for name in ("Eyeglasses", "Smiling", "Wearing_Hat"):
-        assert scores[name]["pointing_game"] >= 0.6, (name, scores[name])
-        assert scores[name]["energy"] > 1.5 * scores[name]["area_share"], (name, scores[name])
+        assert meets_targets(scores[name]), attention_score_table({name: scores[name]})
+
+
+def test_the_readme_demo_model_points_at_the_evidence(tmp_path):
+    # The README demo command itself (about 3 minutes on 2 cores), then README's --score command: what the issue asks
+    # of the README demo's model, for every attribute: pointing game ≥ 0.8 and energy in the box ≥ 3× its share
+    # (for a large box, halfway between its share and 1), with mean validation accuracy ≥ 98 %.
+    from test_run_classification import readme_demo_command
+
+    output_dir = tmp_path / "synthetic"
+    demo = readme_demo_command()
+    demo[demo.index("--output_dir") + 1] = str(output_dir)
+    run_classification.main(demo)
+    assert json.loads((output_dir / "all_results.json").read_text())["eval_accuracy"] >= 0.98
+    scores = score_script().main(["--model", str(output_dir), "--score"])
+    missed = {name: s for name, s in scores.items() if not meets_targets(s)}
+    assert len(scores) == 8 and not missed, attention_score_table(missed)
 
 
 def test_hard_setting_is_another_deterministic_set_of_faces_with_boxes_inside():

@@ -105,8 +105,8 @@ def test_every_config_field_is_a_flag_with_the_config_docstring_as_help():
 
 def test_plain_baseline_from_the_command_line_is_resnet_plus_linear():
     (model_args, _, _), _ = run_classification.parse_args(
-        ["--sequence_encoder", "none", "--pooling", "average", "--backbone_name_or_path", "none",
-         "--output_dir", "unused"]  # fmt: skip
+        ["--sequence_encoder", "none", "--pooling", "average", "--backbone_stage", "stage4",
+         "--backbone_name_or_path", "none", "--output_dir", "unused"]  # fmt: skip
     )
     model = run_classification.build_model(model_args, ["Male", "Bald"], None)
     assert model.config.sequence_encoder == "none" and model.config.pooling == "average"
