@@ -8,6 +8,8 @@
     python scripts/ablation.py --output_dir outputs/ablation-celeba --launcher "accelerate launch --multi_gpu" \\
         -- --dataset_name flwrlabs/celeba --label_columns all --bf16 --num_train_epochs 10
 
+A variant is a name from the ladder below or `NAME=FLAGS`, any run_classification.py flags (they come after the
+passthrough ones, so they win), e.g. `--variants plain "stage3-160=--backbone_stage stage3 --image_size 160"`.
 Everything after `--` goes to run_classification.py unchanged. Finished runs (their all_results.json exists) are
 skipped, and an interrupted run resumes from its own checkpoints, so rerunning the same command completes the
 ladder. Writes ablation.csv (a row per run), ablation.md (mean ± std over seeds, and each variant's paired
@@ -29,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # name → (what it is, run_classification.py flags). The first is the baseline the others are compared with.
 VARIANTS = {
     "plain": ("ResNet-18 + global average pool + linear (transformers' ResNetForImageClassification)",
-              ["--sequence_encoder", "none", "--pooling", "average", "--classifier_dropout", "0"]),
+              ["--sequence_encoder", "none", "--pooling", "average", "--classifier_dropout", "0",
+               "--backbone_stage", "stage4"]),
     "attention": ("no sequence encoder, attribute queries over the backbone tokens",
                   ["--sequence_encoder", "none", "--pooling", "attribute_queries"]),
     "bilstm-mean": ("BiLSTM, self-attention, mean over tokens (the original design)",
@@ -41,6 +44,22 @@ VARIANTS = {
 # Two-sided 95 % Student t quantiles by degrees of freedom (the normal 1.96 beyond 30).
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
          15: 2.131, 20: 2.086, 30: 2.042}  # fmt: skip
+
+
+FLAGS = {name: flags for name, (_, flags) in VARIANTS.items()}  # every variant's flags, with NAME=FLAGS ones
+
+
+def parse_variant(text: str) -> str:
+    """A ladder name, or NAME=FLAGS (registered in FLAGS); returns the name."""
+    if "=" in text:
+        name, flags = text.split("=", 1)
+        if not name or "/" in name:
+            raise argparse.ArgumentTypeError(f"{text!r}: NAME=FLAGS needs a folder-safe NAME")
+        FLAGS[name] = shlex.split(flags)
+        return name
+    if text not in VARIANTS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {list(VARIANTS)}; or pass NAME=FLAGS")
+    return text
 
 
 def t_quantile(df: int) -> float:
@@ -84,9 +103,10 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
             from face_attributes.synthetic import make_face
             from face_attributes.visualize import score_attention
 
-            faces = [make_face(0, "validation", i, setting) for i in range(128)]
+            faces = [make_face(0, "validation", i, setting) for i in range(256)]  # as attention_maps.py --score
             with torch.no_grad():
                 per_attribute = score_attention(model, AutoImageProcessor.from_pretrained(run_dir), faces)
+            scores["attributes"] = per_attribute
             scores["pointing_game"] = sum(s["pointing_game"] for s in per_attribute.values()) / len(per_attribute)
             scores["energy_ratio"] = sum(s["energy"] / s["area_share"] for s in per_attribute.values()) / len(per_attribute)
         scores_path.write_text(json.dumps(scores, indent=2))
@@ -97,6 +117,14 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
         "train_images_per_second": results.get("train_samples_per_second"),
         "pointing_game": scores.get("pointing_game"), "energy_ratio": scores.get("energy_ratio"),
     }  # fmt: skip
+    if "attributes" in scores:  # the attribute the maps find worst: the pointing game asks for every attribute
+        from face_attributes.visualize import meets_targets
+
+        worst = min(scores["attributes"], key=lambda a: scores["attributes"][a]["pointing_game"])
+        row["worst_pointing_game"] = scores["attributes"][worst]["pointing_game"]
+        row["worst_pointing_attribute"] = worst
+        row["attributes_meeting_targets"] = sum(meets_targets(s) for s in scores["attributes"].values())
+        row["scored_attributes"] = len(scores["attributes"])
     row.update({k.removeprefix("eval_"): v for k, v in results.items() if k.startswith("eval_accuracy_")})
     return row
 
@@ -123,8 +151,9 @@ def markdown_table(rows: list[dict], variants: list[str]) -> str:
     fmt = lambda pair, scale=100, digits=2: f"{pair[0] * scale:.{digits}f} ± {pair[1] * scale:.{digits}f}"  # noqa: E731
     lines = [
         f"| variant | seeds | accuracy % | balanced accuracy % | Δ accuracy vs {baseline} (95 % CI), points | "
-        "parameters | train images/s | pointing game | energy / area |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "parameters | train images/s | pointing game | worst attribute's pointing game | energy / area | "
+        "attributes meeting both map targets |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for variant in variants:
         mine = [r for r in rows if r["variant"] == variant]
@@ -135,13 +164,21 @@ def markdown_table(rows: list[dict], variants: list[str]) -> str:
         speed = [r["train_images_per_second"] for r in mine if r["train_images_per_second"]]
         pointing = [r["pointing_game"] for r in mine if r["pointing_game"] is not None]
         energy = [r["energy_ratio"] for r in mine if r["energy_ratio"] is not None]
+        worst = [r for r in mine if r.get("worst_pointing_game") is not None]
+        worst_text = (f"{min(r['worst_pointing_game'] for r in worst):.2f} "
+                      f"({', '.join(sorted({r['worst_pointing_attribute'] for r in worst}))})" if worst else "–")
+        met = sorted({r["attributes_meeting_targets"] for r in worst})
+        met_text = f"{'–'.join(str(m) for m in (met[0], met[-1])[: len(met)])} of {worst[0]['scored_attributes']}" \
+            if met else "–"
         lines.append(
             f"| {variant} | {len(mine)} | {fmt(mean_std([r['accuracy'] for r in mine]))} | "
             f"{fmt(mean_std([r['balanced_accuracy'] for r in mine]))} | {diff_text} | {mine[0]['parameters']:,} | "
             f"{fmt(mean_std(speed), 1, 1) if speed else '–'} | {fmt(mean_std(pointing), 1) if pointing else '–'} | "
-            f"{fmt(mean_std(energy), 1, 1) + '×' if energy else '–'} |"
+            f"{worst_text} | "
+            f"{fmt(mean_std(energy), 1, 1) + '×' if energy else '–'} | {met_text} |"
         )
-    legend = "\n".join(f"- `{v}`: {VARIANTS[v][0]}" for v in variants if v in VARIANTS)
+    legend = "\n".join(f"- `{v}`: {VARIANTS[v][0]}" if v in VARIANTS else f"- `{v}`: `{' '.join(FLAGS.get(v, []))}`"
+                       for v in variants)  # fmt: skip
     return "\n".join(lines) + "\n\n" + legend + "\n"
 
 
@@ -173,8 +210,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ours, passthrough = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output_dir", required=True, help="Runs go to OUTPUT_DIR/VARIANT/seedS; tables here.")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
-                        help="The ladder; the first is the baseline of the paired differences.")  # fmt: skip
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), type=parse_variant,
+                        help=f"The ladder ({', '.join(VARIANTS)}, or NAME=FLAGS); the first is the baseline of the "
+                             "paired differences.")  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--launcher", default=f"{shlex.quote(sys.executable)}",
                         help="How to start run_classification.py, e.g. 'accelerate launch --multi_gpu'.")
@@ -189,7 +227,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             status = "finished earlier, skipped"
         else:
             begin = time.time()
-            run_one(run_dir, VARIANTS[variant][1], seed, passthrough, launcher)
+            run_one(run_dir, FLAGS[variant], seed, passthrough, launcher)
             status = f"trained in {time.time() - begin:.0f} s"
         rows.append(collect(run_dir, variant, seed, setting))
         print(f"[{number}/{len(runs)}] {variant} seed {seed}: {status}; accuracy {rows[-1]['accuracy']:.4f}",

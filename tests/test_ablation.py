@@ -3,10 +3,12 @@
 """scripts/ablation.py: a shrunk ladder (2 variants × 2 seeds) writes its CSV, table and chart; a rerun skips."""
 
 import csv
+import json
 import sys
 from pathlib import Path
 
 from PIL import Image
+from transformers import ResNetConfig, ResNetForImageClassification
 from test_run_classification import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,20 +19,29 @@ PASSTHROUGH = [*TINY, "--max_steps", "6", "--max_eval_samples", "32"]
 
 
 def test_shrunk_ladder_writes_csv_table_and_chart_and_a_rerun_skips_finished_runs(tmp_path, capsys):
-    args = ["--output_dir", str(tmp_path), "--variants", "plain", "bilstm-queries", "--seeds", "0", "1",
-            "--", *PASSTHROUGH]  # fmt: skip
+    # A ladder variant and one given as NAME=FLAGS (its flags come last, so they win over the passthrough).
+    args = ["--output_dir", str(tmp_path), "--variants", "plain", "one-head=--num_attention_heads 1",
+            "--seeds", "0", "1", "--", *PASSTHROUGH]  # fmt: skip
     rows = ablation.main(args)
-    assert [(r["variant"], r["seed"]) for r in rows] == [("plain", 0), ("bilstm-queries", 0), ("plain", 1),
-                                                          ("bilstm-queries", 1)]  # fmt: skip
+    assert [(r["variant"], r["seed"]) for r in rows] == [("plain", 0), ("one-head", 0), ("plain", 1),
+                                                          ("one-head", 1)]  # fmt: skip
+    config = json.loads((tmp_path / "one-head" / "seed0" / "config.json").read_text())
+    assert config["num_attention_heads"] == 1 and config["pooling"] == "attribute_queries"
     with open(tmp_path / "ablation.csv") as f:
         table = list(csv.DictReader(f))
     assert len(table) == 4 and {"accuracy", "balanced_accuracy", "parameters", "train_images_per_second",
                                 "pointing_game", "accuracy_Male"} <= set(table[0])  # fmt: skip
     plain, ours = table[0], table[1]
-    assert int(plain["parameters"]) < int(ours["parameters"])
+    # The baseline is exactly transformers' ResNet classifier in TINY's layout (all four stages, 8 labels).
+    resnet = ResNetForImageClassification(ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 16, 32],
+                                                       depths=[1, 1, 1, 1], layer_type="basic", num_labels=8))
+    assert int(plain["parameters"]) == sum(p.numel() for p in resnet.parameters()) != int(ours["parameters"])
     assert plain["pointing_game"] == "" and 0 <= float(ours["pointing_game"]) <= 1  # maps only with attention
+    assert float(ours["worst_pointing_game"]) <= float(ours["pointing_game"]) and ours["worst_pointing_attribute"]
+    assert 0 <= int(ours["attributes_meeting_targets"]) <= int(ours["scored_attributes"]) == 8
     markdown = (tmp_path / "ablation.md").read_text()
-    assert "| plain | 2 |" in markdown and "| bilstm-queries | 2 |" in markdown and "Δ accuracy vs plain" in markdown
+    assert "| plain | 2 |" in markdown and "| one-head | 2 |" in markdown and "Δ accuracy vs plain" in markdown
+    assert "- `one-head`: `--num_attention_heads 1`" in markdown and " of 8 |" in markdown
     assert "scripts/ablation.py" in markdown  # the command that made it
     assert Image.open(tmp_path / "ablation.png").size == (1100, 400)
     finished = (tmp_path / "plain" / "seed0" / "all_results.json").stat().st_mtime
