@@ -72,11 +72,12 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
             `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
             keys, the `value_stage` features under each token as values) and each query's output feeds its own
-            logit, so every attribute has its own attention map (as in Query2Label). `"mean"`: the original design, self-attention over
-            the LSTM outputs, then the mean over tokens feeds one linear classifier. `"average"`: no attention,
-            the global average of the encoded tokens feeds one linear classifier (with `sequence_encoder="none"`
-            this is the plain ResNet + global average pool + linear baseline). On the synthetic faces
-            `"attribute_queries"` is both more accurate and explains better (README), hence the default.
+            logit, so every attribute has its own attention map (as in Query2Label). `"mean"`: the original
+            design, self-attention over the LSTM outputs, then the mean over tokens feeds one linear classifier.
+            `"average"`: no attention, the global average of the encoded tokens feeds one linear classifier (with
+            `sequence_encoder="none"` and the last stage's tokens this is the plain ResNet + global average pool +
+            linear baseline). `"attribute_queries"` is the default: it gives every attribute a map of its own that
+            points at that attribute's evidence (docs/attention.md).
         classifier_dropout (`float`, *optional*, defaults to 0.1):
             Dropout before the classifier.
         pos_weight (`list[float]`, *optional*):
