@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_visualize import script
 
 from face_attributes.data import load_synthetic
 from face_attributes.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
@@ -83,15 +84,6 @@ def test_synthetic_source_is_built_through_datasets_and_cached(tmp_path):
     assert again["train"].cache_files == dataset["train"].cache_files
 
 
-def score_script():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("attention_maps", ROOT / "scripts" / "attention_maps.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
-
-
 @pytest.fixture(scope="module")
 def trained_queries(tmp_path_factory) -> Path:
     output_dir = tmp_path_factory.mktemp("queries") / "model"
@@ -105,10 +97,9 @@ def test_tiny_model_learns_the_synthetic_faces(trained_queries):
 
 
 def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_queries, capsys):
-    script = score_script()
     output = trained_queries / "scores.json"
-    scores = script.main(["--model", str(trained_queries), "--score", "--num_images", "128",
-                          "--score_output", str(output)])  # fmt: skip
+    scores = script("attention_maps").main(["--model", str(trained_queries), "--score", "--num_images", "128",
+                                            "--score_output", str(output)])  # fmt: skip
     assert json.loads(output.read_text()) == scores and set(scores) == set(SYNTHETIC_ATTRIBUTES)
     assert "| Eyeglasses |" in capsys.readouterr().out
     # 500 steps of a tiny model already point at the glasses, the smile and the hat as the README demo's model
@@ -128,7 +119,7 @@ def test_the_readme_demo_model_points_at_the_evidence(tmp_path):
     demo[demo.index("--output_dir") + 1] = str(output_dir)
     run_classification.main(demo)
     assert json.loads((output_dir / "all_results.json").read_text())["eval_accuracy"] >= 0.98
-    scores = score_script().main(["--model", str(output_dir), "--score"])
+    scores = script("attention_maps").main(["--model", str(output_dir), "--score"])
     missed = {name: s for name, s in scores.items() if not meets_targets(s)}
     assert len(scores) == 8 and not missed, attention_score_table(missed)
 
