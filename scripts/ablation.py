@@ -167,9 +167,10 @@ def markdown_table(rows: list[dict], variants: list[str]) -> str:
         worst = [r for r in mine if r.get("worst_pointing_game") is not None]
         worst_text = (f"{min(r['worst_pointing_game'] for r in worst):.2f} "
                       f"({', '.join(sorted({r['worst_pointing_attribute'] for r in worst}))})" if worst else "–")
-        met = sorted({r["attributes_meeting_targets"] for r in worst})
-        met_text = f"{'–'.join(str(m) for m in (met[0], met[-1])[: len(met)])} of {worst[0]['scored_attributes']}" \
-            if met else "–"
+        met = sorted({r["attributes_meeting_targets"] for r in worst})  # the range over seeds
+        met_text = "–"
+        if met:
+            met_text = f"{met[0] if len(met) == 1 else f'{met[0]}–{met[-1]}'} of {worst[0]['scored_attributes']}"
         lines.append(
             f"| {variant} | {len(mine)} | {fmt(mean_std([r['accuracy'] for r in mine]))} | "
             f"{fmt(mean_std([r['balanced_accuracy'] for r in mine]))} | {diff_text} | {mine[0]['parameters']:,} | "
