@@ -4,8 +4,9 @@
 
 Each attribute is drawn in its own facial region (hat at the top, glasses at the eyes, mustache above the
 mouth, ...), and `SyntheticFace.boxes` bound every pixel an attribute changes (tested by redrawing each face with
-the attribute flipped), so attention maps can be scored against them. Nuisance variation (skin, hair and background colours, position and scale jitter, noise)
-so that no single pixel gives a label away. Every face is a pure function of (seed, split, index, setting).
+the attribute flipped), so attention maps can be scored against them. Nuisance variation (skin, hair and
+background colours, position and scale jitter, noise) keeps any single pixel from giving a label away. Every face
+is a pure function of (seed, split, index, setting).
 
 Settings: `"default"` (the demo: every model gets ~98 %) and `"hard"` (pose, scale and position jitter, in-plane
 rotation, uneven lighting, background clutter, occluders and 5 % label noise in train), where the parts of the

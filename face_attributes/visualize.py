@@ -161,7 +161,6 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
     return plotted
 
 
-
 POINTING_TOLERANCE = 8  # pixels around the attribute's box that still count as a hit
 
 
@@ -172,8 +171,9 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
 
     Per attribute, over the faces: `pointing_game`, the share of maps whose maximum (after bilinear upsampling
     to the face's pixels, each token at its receptive field's centre: `upsample_to_image`) lies inside the
-    attribute's box or within 8 px of it; `energy`, the share of the upsampled map's mass inside the box; `area_share`, the box's share of the image (what uniform attention would give).
-    With `mean` pooling the model has one map, scored against every attribute's box.
+    attribute's box or within 8 px of it; `energy`, the share of the upsampled map's mass inside the box;
+    `area_share`, the box's share of the image (what uniform attention would give). With `mean` pooling the model
+    has one map, scored against every attribute's box.
     """
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     attributes = [a for a in (attributes or names) if a in faces[0].boxes]
