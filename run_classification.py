@@ -10,12 +10,14 @@ Any argument can also come from a single JSON or YAML file: `python run_classifi
 """
 
 import dataclasses
+import json
 import logging
 import os
 import re
 import sys
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from pathlib import Path
 
 import datasets
 import numpy as np
@@ -44,7 +46,14 @@ from face_attributes.images import (
     make_batch_transform,
 )
 from face_attributes.predictions import save_thresholds, write_predictions_csv
-from face_attributes.resume import EpochToDataset, SeededAugmentation, checkpoint_problem, find_resumable_checkpoint
+from face_attributes.resume import (
+    EpochToDataset,
+    SeededAugmentation,
+    checkpoint_problem,
+    find_resumable_checkpoint,
+    finished_model_source,
+    finished_steps,
+)
 from face_attributes.training import (
     choose_thresholds,
     freeze_backbone_stages,
@@ -223,6 +232,45 @@ def check_image_size(model, image_size: int) -> None:
         )
 
 
+def planned_steps(trainer: Trainer) -> int:
+    """The optimizer steps the current arguments ask for: --max_steps, or the epochs × the steps per epoch."""
+    *_, max_steps = trainer.set_initial_training_values(trainer.args, trainer.get_train_dataloader())
+    return max_steps
+
+
+def train(trainer: Trainer, checkpoint: str | None) -> dict:
+    """Train (resuming from `checkpoint`), save the final model and state; returns the train metrics.
+
+    A run whose newest whole checkpoint already reached the steps asked for is finished: training it again would
+    add a step and move the weights, so nothing is trained and the saved model is kept as it is (it is only
+    written when the first run was killed between its last checkpoint and its final save).
+    """
+    args = trainer.args
+    if checkpoint is not None and finished_steps(checkpoint) >= (steps := planned_steps(trainer)):
+        source = finished_model_source(args.output_dir, checkpoint)
+        logger.warning(
+            "Training is finished: %s reached the %d steps asked for, so nothing is trained; the model in %s is kept "
+            "(--overwrite_output_dir trains afresh).", checkpoint, steps, source,
+        )  # fmt: skip
+        trainer._load_from_checkpoint(str(source))
+        if source != Path(args.output_dir):
+            trainer.save_model()
+        train_results = Path(args.output_dir, "train_results.json")
+        return json.loads(train_results.read_text()) if train_results.exists() else {}
+
+    if args.torch_compile:
+        torch._dynamo.config.allow_rnn = True  # let dynamo trace the LSTM instead of breaking the graph
+    try:
+        train_result = trainer.train(resume_from_checkpoint=checkpoint)
+    except torch._dynamo.exc.BackendCompilerFailed as error:
+        raise RuntimeError(f"torch.compile failed ({error}); run without --torch_compile.") from error
+    trainer.save_model()  # weights, config, the two code files, the image processor
+    trainer.log_metrics("train", train_result.metrics)
+    trainer.save_metrics("train", train_result.metrics)
+    trainer.save_state()
+    return train_result.metrics
+
+
 def main(argv: list[str] | None = None) -> dict:
     (model_args, data_args, training_args), argv = parse_args(argv)
     training_args.remove_unused_columns = False  # the image transform needs the raw columns
@@ -337,17 +385,7 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {}
 
     if training_args.do_train:
-        if training_args.torch_compile:
-            torch._dynamo.config.allow_rnn = True  # let dynamo trace the LSTM instead of breaking the graph
-        try:
-            train_result = trainer.train(resume_from_checkpoint=checkpoint)
-        except torch._dynamo.exc.BackendCompilerFailed as error:
-            raise RuntimeError(f"torch.compile failed ({error}); run without --torch_compile.") from error
-        trainer.save_model()  # weights, config, the two code files, the image processor
-        trainer.log_metrics("train", train_result.metrics)
-        trainer.save_metrics("train", train_result.metrics)
-        trainer.save_state()
-        results.update(train_result.metrics)
+        results.update(train(trainer, checkpoint))
 
     def predict_split(split: str, prefix: str):
         """Predict, log and save `prefix_*` metrics and the per-attribute table; returns the predictions."""

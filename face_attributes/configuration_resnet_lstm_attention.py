@@ -23,6 +23,20 @@ RESNET18_BACKBONE = {
 }
 
 
+
+def _token_stage(config_dict: dict) -> str:
+    return (config_dict.get("backbone_config") or RESNET18_BACKBONE)["out_features"][-1]
+
+
+# A changed default never changes what an existing saved folder means. Each field added after folders were already
+# being saved is listed here with the behaviour those folders were saved with; a config.json without the field
+# loads with it, whatever the field's default is now (every field is written to config.json from then on).
+BEHAVIOUR_BEFORE_FIELD = {
+    # Before `value_stage`, the attribute queries read the tokens themselves: the token stage.
+    "value_stage": _token_stage,
+}
+
+
 class ResNetLstmAttentionConfig(PreTrainedConfig):
     r"""
     Configuration of [`ResNetLstmAttentionModel`] and [`ResNetLstmAttentionForImageClassification`].
@@ -68,7 +82,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             convolution). An earlier stage than the token stage sees less of the face around each position, so a
             query can only read an attribute where it attends: this is what makes the maps point at the evidence
             (docs/attention.md). The token stage's own name reads the tokens themselves. Must not come after the
-            token stage.
+            token stage. A config.json saved before this field existed loads with the token stage, as it was saved.
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
             `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
             keys, the `value_stage` features under each token as values) and each query's output feeds its own
@@ -164,6 +178,12 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         if self.sequence_encoder == "none":
             return self.token_size
         return self.lstm_hidden_size * (2 if self.lstm_bidirectional else 1)
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        missing = [f for f in BEHAVIOUR_BEFORE_FIELD if f not in config_dict and f not in kwargs]
+        config_dict = {**config_dict, **{field: BEHAVIOUR_BEFORE_FIELD[field](config_dict) for field in missing}}
+        return super().from_dict(config_dict, **kwargs)
 
     def to_dict(self) -> dict:
         # transformers keeps the attention backend out of config.json; saving it lets a folder saved with

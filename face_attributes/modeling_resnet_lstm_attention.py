@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 from transformers import AutoBackbone, AutoConfig, PreTrainedModel
 from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
@@ -101,6 +100,23 @@ def sine_position_encoding(height: int, width: int, dim: int, device, dtype) -> 
     x_code = torch.cat([x_angles.sin(), x_angles.cos()], dim=-1)[None].expand(height, -1, -1)  # (H, W, dim/2)
     code = torch.cat([y_code, x_code], dim=-1).reshape(height * width, 2 * 2 * quarter)  # (H*W, dim')
     return nn.functional.pad(code, (0, dim - code.shape[-1])).to(dtype)  # (H*W, dim)
+
+
+class ResNetLstmAttentionBackboneMaps(GradientCheckpointingLayer):
+    """Runs the backbone and returns the stem's and each stage's maps (B, C_i, H_i, W_i) up to the token stage.
+
+    A layer of its own, holding no weights (the backbone is passed in, so its weights keep their names), so that
+    activation checkpointing recomputes the backbone through transformers' mechanism in every variant, the plain
+    ResNet included.
+    """
+
+    def __init__(self, token_stage_index: int):
+        super().__init__()
+        self.token_stage_index = token_stage_index
+
+    def forward(self, pixel_values: torch.Tensor, backbone: nn.Module) -> tuple[torch.Tensor, ...]:
+        hidden_states = backbone(pixel_values, output_hidden_states=True).hidden_states
+        return tuple(hidden_states[: self.token_stage_index + 1])
 
 
 class ResNetLstmAttentionSequenceEncoder(GradientCheckpointingLayer):
@@ -301,6 +317,7 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         stages = getattr(getattr(self.backbone, "encoder", None), "stages", None)
         if isinstance(stages, nn.ModuleList):
             del stages[self.token_stage_index :]  # stages[k - 1] is "stageK"
+        self.backbone_maps_layer = ResNetLstmAttentionBackboneMaps(self.token_stage_index)
         token_size = self.backbone.channels[-1]
         self.sequence_encoder = None
         if config.sequence_encoder != "none":
@@ -316,13 +333,16 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
             self.attention = ResNetLstmAttentionAttention(config, value_size=value_size)
         elif config.pooling == "mean":
             self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
-        self.gradient_checkpointing = False  # the backbone is recomputed as one segment when on
         self.post_init()
 
     def backbone_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The stem's and each stage's maps (B, C_i, H_i, W_i), up to and including the token stage."""
-        hidden_states = self.backbone(pixel_values, output_hidden_states=True).hidden_states
-        return tuple(hidden_states[: self.token_stage_index + 1])
+        layer = self.backbone_maps_layer
+        if layer.gradient_checkpointing and self.training and torch.is_grad_enabled():
+            # A reentrant checkpoint passes gradients back only through inputs that require them, and pixels never
+            # do: without this the backbone inside the checkpoint would get no gradient at all.
+            pixel_values = pixel_values.detach().requires_grad_()
+        return layer(pixel_values, backbone=self.backbone)
 
     def forward_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The unpooled feature map (B, C, H, W) of the configured backbone stage."""
@@ -342,12 +362,7 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         )
         return_dict = return_dict if return_dict is not None else self.config.return_dict
 
-        if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
-            # Always the non-reentrant variant here: a reentrant checkpoint passes gradients only to inputs that
-            # require them, and pixel_values never do, so the backbone would get none.
-            maps = checkpoint(self.backbone_maps, pixel_values, use_reentrant=False)
-        else:
-            maps = self.backbone_maps(pixel_values)
+        maps = self.backbone_maps(pixel_values)
         feature_map = maps[-1]  # (B, C, H, W)
         tokens = feature_map_to_tokens(feature_map)  # (B, H*W, C)
         encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)

@@ -53,7 +53,8 @@ def _torch_file_problem(path: Path) -> str | None:
     return None
 
 
-def _weights_problem(folder: Path) -> str | None:
+def weights_problem(folder: Path) -> str | None:
+    """What is wrong with the model weights saved in `folder`, or None when they are whole."""
     if (folder / "model.safetensors").exists():
         return _safetensors_problem(folder / "model.safetensors")
     index = folder / "model.safetensors.index.json"
@@ -89,7 +90,7 @@ def checkpoint_problem(folder: str | Path, with_optimizer: bool = True) -> str |
     match = CHECKPOINT_NAME.match(folder.name)
     if match and state.get("global_step") != int(match.group(1)):
         return f"trainer_state.json says step {state.get('global_step')}, the folder name {match.group(1)}"
-    if problem := _weights_problem(folder):
+    if problem := weights_problem(folder):
         return problem
     if with_optimizer:
         for name in ("optimizer.pt", "scheduler.pt"):
@@ -141,6 +142,21 @@ def find_resumable_checkpoint(output_dir: str, with_optimizer: bool = True, set_
             "same command to start over in this folder, or pass another --output_dir."
         )
     return str(folder) if folder is not None else None
+
+
+def finished_steps(checkpoint: str | Path) -> int:
+    """The optimizer step a whole checkpoint was saved at."""
+    return json.loads((Path(checkpoint) / "trainer_state.json").read_text())["global_step"]
+
+
+def finished_model_source(output_dir: str | Path, checkpoint: str | Path) -> Path:
+    """Where a finished run's final model is: the output folder when its last save is whole, else the checkpoint.
+
+    The Trainer writes the final model into `output_dir` after the last checkpoint; a kill between the two leaves
+    only the checkpoint.
+    """
+    output_dir = Path(output_dir)
+    return output_dir if weights_problem(output_dir) is None else Path(checkpoint)
 
 
 class SeededAugmentation(torch.utils.data.Dataset):

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: MIT
 """The model: shapes, token layout, attention, losses, mixed precision, gradients, save/load, remote code."""
 
+import json
+
 import pytest
 import torch
 import torchvision
 from helpers import run_without_package, tiny_backbone, tiny_config
+from transformers.utils import logging as transformers_logging
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -377,8 +380,9 @@ def test_attn_implementation_is_saved_in_and_read_from_the_config(tmp_path):
     assert reloaded.config._attn_implementation == "sdpa"  # from_pretrained's own argument wins
 
 
+@pytest.mark.parametrize("reentrant", [False, True])
 @pytest.mark.parametrize("sequence_encoder,pooling", [("lstm", "attribute_queries"), ("gru", "mean"), ("none", "average")])
-def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients(sequence_encoder, pooling):
+def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients(sequence_encoder, pooling, reentrant):
     model = build(sequence_encoder=sequence_encoder, pooling=pooling).train()
     model.dropout.p = 0.0
     pixel_values, labels = torch.randn(2, 3, 64, 64), torch.ones(2, 3)
@@ -396,7 +400,7 @@ def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients(sequence
         if isinstance(module, torch.nn.BatchNorm2d):
             module.momentum = 0.0
     plain, plain_calls = gradients()
-    model.activation_checkpointing_enable()
+    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": reentrant})
     checkpointed, checkpointed_calls = gradients()
     assert (plain_calls, checkpointed_calls) == (1, 2)  # the backbone ran again in the backward pass
     for name, grad in plain.items():
@@ -481,3 +485,24 @@ def test_mit_licence_file_and_a_header_in_every_source_file():
     files = tracked.split() or [str(p.relative_to(root)) for p in root.rglob("*.py")]
     missing = [f for f in files if "# SPDX-License-Identifier: MIT" not in (root / f).read_text()[:400]]
     assert missing == []
+
+
+def test_a_folder_saved_before_value_stage_loads_with_the_logits_it_was_saved_with(caplog):
+    from fixtures.make_previous_layout_model import OUTPUT, fixture_pixels
+
+    assert "value_stage" not in json.loads((OUTPUT / "config.json").read_text())  # written by the earlier code
+    transformers_logging.set_verbosity_warning()
+    try:
+        with caplog.at_level("WARNING"):
+            model = AutoModelForImageClassification.from_pretrained(OUTPUT).eval()
+    finally:
+        transformers_logging.set_verbosity_error()
+    assert isinstance(model, ResNetLstmAttentionForImageClassification)
+    assert model.config.value_stage == "stage4"  # the token stage: the queries read the tokens, as they did then
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+    with torch.no_grad():
+        logits = model(fixture_pixels()).logits
+    expected = torch.tensor(json.loads((OUTPUT / "logits.json").read_text()))
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+    # Saved again, the folder says what it means: the field is written, so the default no longer matters.
+    assert model.config.to_dict()["value_stage"] == "stage4"

@@ -193,3 +193,30 @@ def test_resume_from_a_damaged_checkpoint_by_name_is_a_clear_error(two_checkpoin
         run_classification.main([*TINY, "--do_train", "--max_steps", "3", "--label_columns", "Male",
                                  "--output_dir", str(output_dir),
                                  "--resume_from_checkpoint", str(output_dir / "checkpoint-2")])  # fmt: skip
+
+
+def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evaluates(tmp_path, caplog):
+    output_dir = tmp_path / "run"
+    args = [*TINY, "--do_train", "--max_train_samples", "32", "--max_steps", "12", "--save_steps", "4",
+            "--label_columns", "Male", "--output_dir", str(output_dir)]  # fmt: skip
+    run_classification.main(args)
+    weights = (output_dir / "model.safetensors").read_bytes()
+    checkpoints = sorted(p.name for p in output_dir.glob("checkpoint-*"))
+    assert checkpoints == ["checkpoint-12", "checkpoint-4", "checkpoint-8"]
+
+    with caplog.at_level("WARNING"):
+        results = run_classification.main([*args, "--do_eval", "--do_predict", "--log_level", "warning"])
+    assert "Training is finished" in caplog.text and "checkpoint-12" in caplog.text
+    assert (output_dir / "model.safetensors").read_bytes() == weights
+    assert sorted(p.name for p in output_dir.glob("checkpoint-*")) == checkpoints
+    assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 12
+    assert results["train_loss"] > 0 and "eval_accuracy" in results and "test_accuracy" in results
+
+    # Killed between its last checkpoint and its final save: the rerun writes the last checkpoint's weights.
+    (output_dir / "model.safetensors").unlink()
+    run_classification.main(args)
+    restored, last = load_file(output_dir / "model.safetensors"), load_file(output_dir / "checkpoint-12/model.safetensors")
+    assert restored.keys() == last.keys()
+    for name, tensor in last.items():
+        torch.testing.assert_close(restored[name], tensor, rtol=0, atol=0, msg=name)
+    assert sorted(p.name for p in output_dir.glob("checkpoint-*")) == checkpoints
