@@ -12,3 +12,6 @@ import torch  # noqa: E402
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
+
+# transformers' own common tests, run out of tree by tests/upstream/run.sh (they need upstream's test files).
+collect_ignore = ["upstream"]
