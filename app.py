@@ -24,7 +24,8 @@ from PIL import Image  # noqa: E402
 from face_attributes.example_photos import write_example_photos  # noqa: E402
 from face_attributes.faces import FaceAttributePipeline  # noqa: E402
 from face_attributes.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
-from face_attributes.predictions import THRESHOLDS_FILE, draw_faces  # noqa: E402
+from face_attributes.onnx_model import OnnxModelError  # noqa: E402
+from face_attributes.predictions import draw_faces, has_saved_thresholds  # noqa: E402
 from face_attributes.visualize import compute_attention_maps, upsample_to_image  # noqa: E402
 
 README_DEMO_OUTPUT = "outputs/synthetic"
@@ -112,7 +113,8 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=os.environ.get("FACE_ATTRIBUTES_MODEL") or None,
-                        help="A folder written by run_classification.py, or a Hub id (env FACE_ATTRIBUTES_MODEL).")
+                        help="A folder written by run_classification.py, a Hub id, or a .onnx file from "
+                             "scripts/export_onnx.py (env FACE_ATTRIBUTES_MODEL).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--examples_dir", default=os.path.join("outputs", "demo_examples"))
@@ -125,8 +127,11 @@ def main(argv: list[str] | None = None) -> None:
                      "makes one.")  # fmt: skip
         model = README_DEMO_OUTPUT
     # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the folder has them.
-    threshold = "saved" if os.path.exists(os.path.join(model, THRESHOLDS_FILE)) else 0.5
-    pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold)  # loaded once, shared by every request
+    threshold = "saved" if has_saved_thresholds(model) else 0.5
+    try:  # loaded once, shared by every request
+        pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold)
+    except OnnxModelError as error:
+        sys.exit(f"error: {error}")
     demo = build_demo(pipeline, write_example_photos(args.examples_dir))
     demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port, show_error=True)
 

@@ -116,14 +116,20 @@ class FaceAttributePipeline:
     def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
         from transformers import AutoImageProcessor, AutoModelForImageClassification
 
+        from .onnx_model import OnnxClassifier, is_onnx_path
         from .predictions import load_thresholds
 
         if faces not in ("auto", "detect", "aligned"):
             raise ValueError(f"faces must be 'auto', 'detect' or 'aligned', got {faces!r}.")
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
-        self.model.to(self.device).eval()
-        self.processor = AutoImageProcessor.from_pretrained(model_dir)
+        if is_onnx_path(model_dir):  # an exported file: ONNX Runtime on the CPU, everything else from its metadata
+            self.device = "cpu"
+            self.model = OnnxClassifier(model_dir)
+            self.processor = self.model.image_processor()
+        else:
+            self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            self.model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
+            self.model.to(self.device).eval()
+            self.processor = AutoImageProcessor.from_pretrained(model_dir)
         self.label_names = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
         self.mode = faces

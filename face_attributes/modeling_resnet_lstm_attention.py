@@ -141,8 +141,8 @@ class ResNetLstmAttentionSequenceEncoder(GradientCheckpointingLayer):
         )
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        # DDP/DataParallel can leave the RNN weights non-contiguous; cuDNN warns and copies every step otherwise.
-        self.rnn.flatten_parameters()
+        if tokens.is_cuda:  # DDP/DataParallel can leave the weights non-contiguous; cuDNN warns and copies otherwise
+            self.rnn.flatten_parameters()
         # CPU bf16 autocast has no oneDNN LSTM primitive and cuDNN's autocast would force fp16: run it in fp32.
         with torch.autocast(device_type=tokens.device.type, enabled=False):
             sequence, _ = self.rnn(tokens.to(self.rnn.weight_ih_l0.dtype))  # (B, N, D), fp32 unless cast whole

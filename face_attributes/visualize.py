@@ -19,6 +19,20 @@ CELL_INCHES, DPI = 2.0, 100  # every panel is 200×200 px, so a grid's size is k
 SUMMARY_COLUMNS = 1  # the text panel with the predicted attributes
 
 
+def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (B, L), the attention averaged over heads on the token grid (B, Q, H, W)).
+
+    What every picture and score is drawn from; an exported ONNX model computes exactly this (`onnx_export`), and
+    a loaded one (`onnx_model.OnnxClassifier`) provides it as a method of its own.
+    """
+    if hasattr(model, "logits_and_attention_grid"):
+        return model.logits_and_attention_grid(pixel_values)
+    outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
+    height, width = outputs.hidden_states[model.base_model.token_stage_index].shape[-2:]  # the token grid
+    weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
+    return outputs.logits, weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
+
+
 @torch.no_grad()
 def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None):
     """(maps (B, M, H, W), probabilities (B, L), map titles) from the attentions the model returns.
@@ -29,22 +43,20 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
     """
     if model.config.pooling == "average":
         raise ValueError("A model with `pooling='average'` has no attention, so it has no attention maps.")
-    outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
-    height, width = outputs.hidden_states[model.base_model.token_stage_index].shape[-2:]  # the token grid
-    weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
-    probabilities = torch.sigmoid(outputs.logits.float())
+    logits, weights = logits_and_attention_grid(model, pixel_values)  # (B, L), (B, Q, H, W)
+    probabilities = torch.sigmoid(logits.float())
     names = [model.config.id2label[i] for i in range(model.config.num_labels)]
     if model.config.pooling == "attribute_queries":
         chosen = attributes or names
         unknown = [a for a in chosen if a not in names]
         if unknown:
             raise ValueError(f"Unknown attribute(s) {unknown}; the model predicts {names}.")
-        maps = weights[:, [names.index(a) for a in chosen]]  # (B, M, H*W)
+        maps = weights[:, [names.index(a) for a in chosen]]  # (B, M, H, W)
         titles = chosen
     else:
-        maps = weights.mean(dim=1, keepdim=True)  # (B, 1, H*W)
+        maps = weights.mean(dim=1, keepdim=True)  # (B, 1, H, W)
         titles = ["attention (mean pooling)"]
-    return maps.reshape(*maps.shape[:2], height, width), probabilities, titles  # (B, M, H, W)
+    return maps, probabilities, titles
 
 
 def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_size: tuple[int, int]) -> torch.Tensor:

@@ -7,6 +7,8 @@
     python scripts/benchmark.py --bf16 --channels_last  # the fast options (on a GPU when there is one)
     python scripts/benchmark.py --compile               # adds torch.compile rows (LSTM graph-broken vs traced)
     python scripts/benchmark.py --sources               # rows/s building each data source at 1,000 images
+    python scripts/benchmark.py --checkpointing_memory --skip_models --skip_pipeline  # one step's peak memory
+    python scripts/benchmark.py --onnx --skip_models --skip_pipeline  # PyTorch vs ONNX Runtime fp32 / int8
     python scripts/benchmark.py --tiny                  # seconds-long smoke run (CI)
 
 Each measurement is the median over interleaved rounds (every variant once per round), so drifting clocks
@@ -265,6 +267,120 @@ def faces_benchmark(args) -> list[tuple]:
     return rows
 
 
+def onnx_benchmark(args) -> list[tuple]:
+    """PyTorch eager vs ONNX Runtime fp32 vs int8: batch-1 latency (median, p95) and batch-32 throughput.
+
+    The default 40-attribute model at each size (random weights: speed does not depend on them), exported by
+    face_attributes.onnx_export as scripts/export_onnx.py does (logits only), quantized to dynamic int8.
+    """
+    from face_attributes.images import build_image_processor
+    from face_attributes.onnx_export import export_onnx, quantize_int8
+    from face_attributes.onnx_model import OnnxClassifier
+
+    rows = []
+    sizes, batch = ([64], 4) if args.tiny else (args.onnx_sizes, 32)
+    repeats = 3 if args.tiny else args.onnx_repeats
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            config = ResNetLstmAttentionConfig(num_labels=NUM_LABELS, image_size=size,
+                                               problem_type="multi_label_classification")  # fmt: skip
+            if args.tiny:
+                config = ResNetLstmAttentionConfig(
+                    backbone_config=ResNetConfig(**dict(RESNET18_BACKBONE, embedding_size=8, hidden_sizes=[8, 16, 16, 32],
+                                                        depths=[1, 1, 1, 1])),
+                    lstm_hidden_size=16, num_attention_heads=2, num_labels=NUM_LABELS, image_size=size,
+                    problem_type="multi_label_classification")  # fmt: skip
+            model = ResNetLstmAttentionForImageClassification(config).eval()
+            model.save_pretrained(folder)
+            build_image_processor(size).save_pretrained(folder)
+            export_onnx(folder, os.path.join(folder, "model.onnx"))
+            quantize_int8(os.path.join(folder, "model.onnx"), os.path.join(folder, "model.int8.onnx"))
+            single, full = torch.randn(1, 3, size, size), torch.randn(batch, 3, size, size)
+            for threads in sorted({1, os.cpu_count() or 1}):
+                torch.set_num_threads(threads)
+                runners = {"PyTorch eager": model,
+                           "ONNX Runtime fp32": OnnxClassifier(os.path.join(folder, "model.onnx"), threads),
+                           "ONNX Runtime int8": OnnxClassifier(os.path.join(folder, "model.int8.onnx"), threads)}  # fmt: skip
+                latencies = {name: [] for name in runners}
+                throughput = {name: [] for name in runners}
+                with torch.no_grad():
+                    for name, runner in runners.items():
+                        runner(single), runner(full)  # warm-up
+                    for _ in range(repeats):  # interleaved, so that other load hits every runner alike
+                        for name, runner in runners.items():
+                            for _ in range(10):
+                                start = time.perf_counter()
+                                runner(single)
+                                latencies[name].append(time.perf_counter() - start)
+                            start = time.perf_counter()
+                            runner(full)
+                            throughput[name].append(batch / (time.perf_counter() - start))
+                eager = statistics.median(latencies["PyTorch eager"])
+                for name in runners:
+                    ordered = sorted(latencies[name])
+                    median, p95 = statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+                    rows.append((size, threads, name, 1000 * median, 1000 * p95, median / eager,
+                                 statistics.median(throughput[name])))  # fmt: skip
+    torch.set_num_threads(os.cpu_count() or 1)
+    return rows
+
+
+def _step_peak_memory(checkpointing: bool, batch: int, size: int, queue) -> None:
+    """In a fresh process: bytes one training step of the default model adds at its peak (RSS on CPU)."""
+    import resource
+
+    import psutil
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = ResNetLstmAttentionForImageClassification(
+        ResNetLstmAttentionConfig(num_labels=NUM_LABELS, problem_type="multi_label_classification")).to(device).train()  # fmt: skip
+    if checkpointing:
+        model.activation_checkpointing_enable()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    pixels = torch.randn(batch, 3, size, size, device=device)
+    labels = torch.randint(0, 2, (batch, NUM_LABELS), device=device).float()
+    # A warm-up step on two images: thread pools, kernels and optimizer state are then in place, below the peak.
+    model(pixel_values=pixels[:2], labels=labels[:2]).loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+    else:
+        before = psutil.Process().memory_info().rss
+    start = time.perf_counter()
+    model(pixel_values=pixels, labels=labels).loss.backward()
+    optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    queue.put((peak - before, time.perf_counter() - start))
+
+
+def checkpointing_memory_benchmark(args) -> list[tuple]:
+    """Peak memory and time of one training step, default model, without and with activation checkpointing.
+
+    Each measurement runs in a fresh process, so that one's allocations cannot hide the other's peak.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    batch, size = (4, 64) if args.tiny else (args.memory_batch_size, args.memory_size)
+    rows = []
+    for checkpointing in (False, True):
+        queue = context.Queue()
+        process = context.Process(target=_step_peak_memory, args=(checkpointing, batch, size, queue))
+        process.start()
+        added, seconds = queue.get()
+        process.join()
+        rows.append((batch, size, checkpointing, added, seconds))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 224])
@@ -280,6 +396,13 @@ def main(argv=None):
     parser.add_argument("--skip_pipeline", action="store_true")
     parser.add_argument("--sources", action="store_true", help="Also time building each data source.")
     parser.add_argument("--faces", action="store_true", help="Also time face detection and alignment (.[faces]).")
+    parser.add_argument("--onnx", action="store_true", help="Also time ONNX Runtime fp32 and int8 against eager.")
+    parser.add_argument("--onnx_sizes", type=int, nargs="+", default=[144, 224])
+    parser.add_argument("--onnx_repeats", type=int, default=5, help="Rounds of 10 batch-1 calls and 1 batch-32 call.")
+    parser.add_argument("--checkpointing_memory", action="store_true",
+                        help="Also measure one training step's peak memory with and without activation checkpointing.")
+    parser.add_argument("--memory_batch_size", type=int, default=64)
+    parser.add_argument("--memory_size", type=int, default=224)
     parser.add_argument("--tiny", action="store_true", help="Tiny sizes: a smoke run that takes seconds.")
     args = parser.parse_args(argv)
     if args.tiny:
@@ -310,6 +433,19 @@ def main(argv=None):
         print("\n| source (1,000 images) | first build rows/s | cached rerun rows/s |\n|---|---|---|")
         for name, first, second in sources_benchmark(args):
             print(f"| {name} | {first:,.1f} | {'–' if second is None else f'{second:,.1f}'} |")
+    if args.onnx:
+        print("\n| px | threads | runtime | batch-1 latency median (ms) | p95 (ms) | × eager latency | batch-32 images/s |"
+              "\n|---|---|---|---|---|---|---|")  # fmt: skip
+        for size, threads, name, median, p95, ratio, images in onnx_benchmark(args):
+            print(f"| {size} | {threads} | {name} | {median:.1f} | {p95:.1f} | {ratio:.2f} | {images:,.1f} |")
+    if args.checkpointing_memory:
+        rows = checkpointing_memory_benchmark(args)
+        unit = "GPU memory allocated" if torch.cuda.is_available() else "RSS"
+        print(f"\n| batch | px | activation checkpointing | peak {unit} added by one training step | step time (s) |"
+              "\n|---|---|---|---|---|")  # fmt: skip
+        for batch, size, checkpointing, added, seconds in rows:
+            print(f"| {batch} | {size} | {'on' if checkpointing else 'off'} | {added / 2**30:,.2f} GiB | {seconds:.1f} |")
+        print(f"\nWith checkpointing: {rows[1][3] / rows[0][3]:.2f}× the memory, {rows[1][4] / rows[0][4]:.2f}× the time.")
     if args.faces:
         print("\n| photo (group photo, 5 faces) | threads | faces found | images/s | faces/s |\n|---|---|---|---|---|")
         for size, threads, count, images, faces in faces_benchmark(args):

@@ -18,12 +18,15 @@ pip install -e ".[faces]".
 import argparse
 import logging
 
+from face_attributes.onnx_model import OnnxModelError
 from face_attributes.predictions import predict_files
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="A folder written by run_classification.py (or a Hub id).")
+    parser.add_argument("--model", required=True,
+                        help="A folder written by run_classification.py (or a Hub id), or a .onnx file from "
+                             "scripts/export_onnx.py.")
     parser.add_argument("--inputs", nargs="+", required=True, help="Image files, folders or glob patterns.")
     parser.add_argument("--output", default="predictions.csv", help="CSV to write.")
     parser.add_argument("--batch_size", type=int, default=32)
@@ -36,8 +39,11 @@ def main(argv=None):
     parser.add_argument("--annotate", metavar="DIR", help="Write each photo with its boxes and top attributes here.")
     args = parser.parse_args(argv)
     threshold = args.threshold if args.threshold == "saved" else float(args.threshold)
-    written, skipped = predict_files(args.model, args.inputs, args.output, args.batch_size, threshold, args.device,
-                                     args.faces, args.save_faces, args.annotate)  # fmt: skip
+    try:
+        written, skipped = predict_files(args.model, args.inputs, args.output, args.batch_size, threshold,
+                                         args.device, args.faces, args.save_faces, args.annotate)  # fmt: skip
+    except OnnxModelError as error:
+        parser.exit(2, f"error: {error}\n")
     for path, reason in skipped:
         logging.warning("Skipped %s (%s)", path, reason)
     unreadable = sum(reason.startswith("unreadable") for _, reason in skipped)

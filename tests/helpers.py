@@ -51,3 +51,18 @@ def run_without_package(script: str, cwd) -> dict:
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def save_tiny_model(folder, labels=("Male", "Smiling", "Eyeglasses"), **overrides):
+    """A tiny model folder as run_classification.py writes it (weights, config, code files, image processor)."""
+    import torch
+
+    from face_attributes import ResNetLstmAttentionForImageClassification
+    from face_attributes.images import build_image_processor
+
+    torch.manual_seed(0)
+    config = tiny_config(num_labels=len(labels), id2label=dict(enumerate(labels)),
+                         label2id={n: i for i, n in enumerate(labels)}, **overrides)  # fmt: skip
+    ResNetLstmAttentionForImageClassification(config).eval().save_pretrained(folder)
+    build_image_processor(config.image_size).save_pretrained(folder)
+    return folder

@@ -1,0 +1,113 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""A trained model folder → one `.onnx` file for ONNX Runtime: dynamic batch, the saved image size, its metadata.
+
+Exported with torch's dynamo exporter (the BiLSTM becomes ONNX's LSTM operator), checked by `onnx.checker` and by a
+parity run against PyTorch; `quantize="int8"` adds a dynamically quantized copy for CPUs.
+"""
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata
+from .predictions import THRESHOLDS_FILE
+from .visualize import logits_and_attention_grid
+
+logger = logging.getLogger(__name__)
+
+PARITY_TOLERANCE = 1e-4  # max |ONNX Runtime − PyTorch| on the logits and maps of the fp32 export
+
+
+class ExportedOutputs(nn.Module):
+    """`pixel_values` → `logits`, and with `attentions` also `attention_maps`: the head-averaged attention on the
+    token grid (B, queries, H, W) that the pictures, the scores and the web demo draw."""
+
+    def __init__(self, model: nn.Module, attentions: bool):
+        super().__init__()
+        self.model, self.attentions = model, attentions
+
+    def forward(self, pixel_values: torch.Tensor):
+        if self.attentions:
+            return logits_and_attention_grid(self.model, pixel_values)
+        return self.model(pixel_values).logits
+
+
+def read_metadata(model, processor, model_dir: str, attentions: bool) -> OnnxMetadata:
+    thresholds_path = Path(model_dir, THRESHOLDS_FILE)
+    return OnnxMetadata(
+        id2label={int(k): v for k, v in model.config.id2label.items()},
+        image_size=int(processor.size["height"]),
+        image_mean=[float(v) for v in processor.image_mean],
+        image_std=[float(v) for v in processor.image_std],
+        pooling=model.config.pooling,
+        attention_output=attentions,
+        thresholds=json.loads(thresholds_path.read_text()) if thresholds_path.exists() else None,
+    )
+
+
+def write_with_metadata(proto, path: str, metadata: OnnxMetadata) -> None:
+    import onnx
+
+    del proto.metadata_props[:]
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, metadata.to_json()
+    onnx.save(proto, path)  # one file: a ResNet-18 up to layer3 is far below protobuf's 2 GB limit
+    onnx.checker.check_model(path)
+
+
+def parity(model: nn.Module, path: str, attentions: bool, image_size: int) -> dict[str, float]:
+    """Max |ONNX Runtime − PyTorch| over random batches of 1 and 3 images, for the logits and the maps."""
+    runner = OnnxClassifier(path)
+    wrapper = ExportedOutputs(model, attentions).eval()
+    worst = {"logits": 0.0, **({"attention_maps": 0.0} if attentions else {})}
+    generator = torch.Generator().manual_seed(0)
+    for batch in (1, 3):
+        pixel_values = torch.randn(batch, 3, image_size, image_size, generator=generator)
+        with torch.no_grad():
+            expected = wrapper(pixel_values)
+        expected = expected if attentions else (expected,)
+        got = runner._run(pixel_values, list(worst))
+        for name, want, have in zip(worst, expected, got):
+            worst[name] = max(worst[name], float(np.abs(want.float().numpy() - have).max()))
+    return worst
+
+
+def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: int = 18) -> dict[str, float]:
+    """Export, check and compare with PyTorch; returns the parity (max abs differences). Raises when it fails."""
+    from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+    model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True).eval()
+    processor = AutoImageProcessor.from_pretrained(model_dir)
+    metadata = read_metadata(model, processor, model_dir, attentions)
+    if attentions and metadata.pooling == "average":
+        raise ValueError(f"{model_dir} has pooling='average': it has no attention, so there are no maps to export.")
+    size = metadata.image_size
+    example = torch.randn(2, 3, size, size)  # two images, so that the batch stays a dimension of its own
+    output_names = ["logits", "attention_maps"] if attentions else ["logits"]
+    program = torch.onnx.export(
+        ExportedOutputs(model, attentions).eval(), (example,), dynamo=True, opset_version=opset,
+        input_names=["pixel_values"], output_names=output_names,
+        dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), verbose=False,
+    )  # fmt: skip
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    write_with_metadata(program.model_proto, output, metadata)
+    differences = parity(model, output, attentions, size)
+    if any(d > PARITY_TOLERANCE for d in differences.values()):
+        raise RuntimeError(f"{output}: ONNX Runtime differs from PyTorch by {differences} (> {PARITY_TOLERANCE}).")
+    return differences
+
+
+def quantize_int8(fp32_path: str, int8_path: str) -> None:
+    """Dynamic int8 quantization of the weights (activations quantized on the fly), metadata kept."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8)
+    metadata = {p.key: p.value for p in onnx.load(fp32_path).metadata_props}[METADATA_KEY]
+    write_with_metadata(onnx.load(int8_path), int8_path, OnnxMetadata.from_json(metadata))

@@ -1,0 +1,127 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""An exported `.onnx` model run through ONNX Runtime, in place of the PyTorch folder.
+
+The file alone is enough: the labels, the per-attribute thresholds and the preprocessing travel in its metadata
+(`scripts/export_onnx.py` writes them). The pipeline, `scripts/predict.py` and the web demo take it as `--model`.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+METADATA_KEY = "face_attributes"  # one JSON string in the ONNX file's metadata_props
+
+
+class OnnxModelError(ValueError):
+    """A `.onnx` file that cannot serve as this project's model: the message names the file and the problem."""
+
+
+@dataclass
+class OnnxMetadata:
+    id2label: dict[int, str]
+    image_size: int
+    image_mean: list[float]
+    image_std: list[float]
+    pooling: str
+    attention_output: bool  # whether the file has the `attention_maps` output
+    thresholds: dict[str, float] | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({**self.__dict__, "id2label": {str(k): v for k, v in self.id2label.items()}})
+
+    @classmethod
+    def from_json(cls, text: str) -> "OnnxMetadata":
+        fields = json.loads(text)
+        return cls(**{**fields, "id2label": {int(k): v for k, v in fields["id2label"].items()}})
+
+
+def is_onnx_path(model: str) -> bool:
+    return str(model).lower().endswith(".onnx")
+
+
+def read_onnx_metadata(path: str) -> OnnxMetadata:
+    """The project metadata of an exported file, after checking that it is one: OnnxModelError names what is wrong."""
+    import onnx
+
+    if not os.path.isfile(path):
+        raise OnnxModelError(f"{path}: no such file.")
+    try:
+        proto = onnx.load(path, load_external_data=False)
+    except Exception as error:  # protobuf's DecodeError and friends: a truncated or foreign file
+        raise OnnxModelError(f"{path} is not a readable ONNX file (truncated or damaged?): {error}") from None
+    entries = {p.key: p.value for p in proto.metadata_props}
+    if METADATA_KEY not in entries:
+        raise OnnxModelError(
+            f"{path} is an ONNX model, but not one exported by this project (no '{METADATA_KEY}' metadata): "
+            "export a model folder with scripts/export_onnx.py --model DIR --output FILE.onnx."
+        )
+    metadata = OnnxMetadata.from_json(entries[METADATA_KEY])
+    inputs = [i for i in proto.graph.input if i.name == "pixel_values"]
+    if not inputs:
+        raise OnnxModelError(f"{path} has no `pixel_values` input: it is not this project's model.")
+    dims = [d.dim_value or d.dim_param for d in inputs[0].type.tensor_type.shape.dim]
+    size = metadata.image_size
+    if len(dims) != 4 or dims[1:] != [3, size, size]:
+        raise OnnxModelError(
+            f"{path}: its `pixel_values` input is {dims}, but its metadata says images of {size}×{size} "
+            "(batch, 3, size, size): the file was changed after export; export it again."
+        )
+    return metadata
+
+
+class OnnxClassifier:
+    """The parts of the PyTorch model the pipeline and the pictures use, on ONNX Runtime (CPU).
+
+    `model(pixel_values).logits` and `logits_and_attention_grid(pixel_values)` take and return torch tensors, so the
+    code around them does not change.
+    """
+
+    def __init__(self, path: str, threads: int | None = None):
+        import onnxruntime
+
+        self.path = path
+        self.metadata = read_onnx_metadata(path)
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        except Exception as error:
+            raise OnnxModelError(f"{path} could not be loaded by ONNX Runtime: {error}") from None
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        labels = self.metadata.id2label
+        self.config = SimpleNamespace(id2label=labels, num_labels=len(labels), pooling=self.metadata.pooling)
+        self.device = torch.device("cpu")
+
+    def _run(self, pixel_values: torch.Tensor, outputs: list[str]) -> list[np.ndarray]:
+        feed = {"pixel_values": pixel_values.detach().cpu().float().numpy()}
+        return self.session.run(outputs, feed)
+
+    def __call__(self, pixel_values: torch.Tensor, **ignored) -> SimpleNamespace:
+        (logits,) = self._run(pixel_values, ["logits"])
+        return SimpleNamespace(logits=torch.from_numpy(logits))
+
+    def logits_and_attention_grid(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if "attention_maps" not in self.output_names:
+            raise OnnxModelError(
+                f"{self.path} was exported without attention maps: export it again with --attentions."
+            )
+        logits, maps = self._run(pixel_values, ["logits", "attention_maps"])
+        return torch.from_numpy(logits), torch.from_numpy(maps)
+
+    def to(self, device) -> "OnnxClassifier":
+        return self  # ONNX Runtime's CPU provider: the inputs are moved in `_run`
+
+    def eval(self) -> "OnnxClassifier":
+        return self
+
+    def image_processor(self):
+        from .images import build_image_processor
+
+        meta = self.metadata
+        return build_image_processor(meta.image_size, mean=meta.image_mean, std=meta.image_std)
