@@ -29,8 +29,11 @@ setup(
         "faces": ["facenet-pytorch==2.5.3"],
         # The web demo (app.py). gradio 6.31 pins pillow<13, which the bounds above allow.
         "demo": ["gradio>=6.31", "facenet-pytorch==2.5.3"],
+        # ONNX export (torch's dynamo exporter writes through onnxscript) and ONNX Runtime with int8 quantization.
+        "onnx": ["onnx>=1.23", "onnxscript>=0.7", "onnxruntime>=1.32"],
         # Tests: scikit-image ships the astronaut photo the face tests use; selenium drives Debian's chromium.
-        "dev": ["pytest>=8", "facenet-pytorch==2.5.3", "scikit-image>=0.24", "gradio>=6.31", "selenium>=4.20"],
+        "dev": ["pytest>=8", "facenet-pytorch==2.5.3", "scikit-image>=0.24", "gradio>=6.31", "selenium>=4.20",
+                "onnx>=1.23", "onnxscript>=0.7", "onnxruntime>=1.32"],
         "tensorboard": ["tensorboard"],
     },
 )
