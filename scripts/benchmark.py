@@ -62,12 +62,15 @@ def timed(fn, iterations: int, device) -> float:
     return (time.perf_counter() - start) / iterations
 
 
-def model_benchmark(args, device) -> list[tuple]:
-    backbone = dict(RESNET18_BACKBONE)
-    lstm_hidden, heads = 256, 8
+def model_layout(args) -> tuple[dict, int, int]:
+    """(backbone, LSTM hidden size, heads): the default model's, or a tiny one for --tiny."""
     if args.tiny:
-        backbone.update(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1])
-        lstm_hidden, heads = 16, 2
+        return dict(RESNET18_BACKBONE, embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1]), 16, 2
+    return dict(RESNET18_BACKBONE), 256, 8
+
+
+def model_benchmark(args, device) -> list[tuple]:
+    backbone, lstm_hidden, heads = model_layout(args)
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
     memory = torch.channels_last if args.channels_last else torch.contiguous_format
     models = build_models(backbone, lstm_hidden, heads, device, args.channels_last)
@@ -282,15 +285,10 @@ def onnx_benchmark(args) -> list[tuple]:
     repeats = 3 if args.tiny else args.onnx_repeats
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
-            config = ResNetLstmAttentionConfig(num_labels=NUM_LABELS, image_size=size,
-                                               problem_type="multi_label_classification")  # fmt: skip
-            if args.tiny:
-                config = ResNetLstmAttentionConfig(
-                    backbone_config=ResNetConfig(**dict(RESNET18_BACKBONE, embedding_size=8, hidden_sizes=[8, 16, 16, 32],
-                                                        depths=[1, 1, 1, 1])),
-                    lstm_hidden_size=16, num_attention_heads=2, num_labels=NUM_LABELS, image_size=size,
-                    problem_type="multi_label_classification")  # fmt: skip
-            model = ResNetLstmAttentionForImageClassification(config).eval()
+            backbone, lstm_hidden, heads = model_layout(args)
+            model = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(
+                backbone_config=ResNetConfig(**backbone), lstm_hidden_size=lstm_hidden, num_attention_heads=heads,
+                num_labels=NUM_LABELS, image_size=size, problem_type="multi_label_classification")).eval()  # fmt: skip
             model.save_pretrained(folder)
             build_image_processor(size).save_pretrained(folder)
             export_onnx(folder, os.path.join(folder, "model.onnx"))
@@ -298,9 +296,11 @@ def onnx_benchmark(args) -> list[tuple]:
             single, full = torch.randn(1, 3, size, size), torch.randn(batch, 3, size, size)
             for threads in sorted({1, os.cpu_count() or 1}):
                 torch.set_num_threads(threads)
-                runners = {"PyTorch eager": model,
-                           "ONNX Runtime fp32": OnnxClassifier(os.path.join(folder, "model.onnx"), threads),
-                           "ONNX Runtime int8": OnnxClassifier(os.path.join(folder, "model.int8.onnx"), threads)}  # fmt: skip
+                runners = {
+                    "PyTorch eager": model,
+                    "ONNX Runtime fp32": OnnxClassifier(os.path.join(folder, "model.onnx"), threads),
+                    "ONNX Runtime int8": OnnxClassifier(os.path.join(folder, "model.int8.onnx"), threads),
+                }
                 latencies = {name: [] for name in runners}
                 throughput = {name: [] for name in runners}
                 with torch.no_grad():
@@ -333,8 +333,8 @@ def _step_peak_memory(checkpointing: bool, batch: int, size: int, queue) -> None
 
     torch.set_num_threads(os.cpu_count() or 1)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = ResNetLstmAttentionForImageClassification(
-        ResNetLstmAttentionConfig(num_labels=NUM_LABELS, problem_type="multi_label_classification")).to(device).train()  # fmt: skip
+    config = ResNetLstmAttentionConfig(num_labels=NUM_LABELS, problem_type="multi_label_classification")
+    model = ResNetLstmAttentionForImageClassification(config).to(device).train()
     if checkpointing:
         model.activation_checkpointing_enable()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -434,8 +434,8 @@ def main(argv=None):
         for name, first, second in sources_benchmark(args):
             print(f"| {name} | {first:,.1f} | {'–' if second is None else f'{second:,.1f}'} |")
     if args.onnx:
-        print("\n| px | threads | runtime | batch-1 latency median (ms) | p95 (ms) | × eager latency | batch-32 images/s |"
-              "\n|---|---|---|---|---|---|---|")  # fmt: skip
+        print("\n| px | threads | runtime | batch-1 latency median (ms) | p95 (ms) | × eager latency | "
+              "batch-32 images/s |\n|---|---|---|---|---|---|---|")  # fmt: skip
         for size, threads, name, median, p95, ratio, images in onnx_benchmark(args):
             print(f"| {size} | {threads} | {name} | {median:.1f} | {p95:.1f} | {ratio:.2f} | {images:,.1f} |")
     if args.checkpointing_memory:
@@ -444,8 +444,10 @@ def main(argv=None):
         print(f"\n| batch | px | activation checkpointing | peak {unit} added by one training step | step time (s) |"
               "\n|---|---|---|---|---|")  # fmt: skip
         for batch, size, checkpointing, added, seconds in rows:
-            print(f"| {batch} | {size} | {'on' if checkpointing else 'off'} | {added / 2**30:,.2f} GiB | {seconds:.1f} |")
-        print(f"\nWith checkpointing: {rows[1][3] / rows[0][3]:.2f}× the memory, {rows[1][4] / rows[0][4]:.2f}× the time.")
+            state = "on" if checkpointing else "off"
+            print(f"| {batch} | {size} | {state} | {added / 2**30:,.2f} GiB | {seconds:.1f} |")
+        (_, _, _, memory_off, time_off), (_, _, _, memory_on, time_on) = rows
+        print(f"\nWith checkpointing: {memory_on / memory_off:.2f}× the memory, {time_on / time_off:.2f}× the time.")
     if args.faces:
         print("\n| photo (group photo, 5 faces) | threads | faces found | images/s | faces/s |\n|---|---|---|---|---|")
         for size, threads, count, images, faces in faces_benchmark(args):

@@ -23,7 +23,8 @@ from face_attributes.synthetic import make_face
 from face_attributes.visualize import compute_attention_maps
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in ("attribute_queries", "mean", "average")]
+POOLINGS = ("attribute_queries", "mean", "average")
+VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in POOLINGS]
 
 
 @pytest.mark.parametrize("sequence_encoder,pooling", VARIANTS)
@@ -67,7 +68,8 @@ def test_int8_copy_keeps_the_metadata_and_stays_close_to_fp32(exported):
     root, _, _ = exported
     fp32, int8 = OnnxClassifier(str(root / "model.onnx")), OnnxClassifier(str(root / "model.int8.onnx"))
     assert int8.metadata == fp32.metadata and int8.metadata.thresholds["Smiling"] == 1.01
-    assert {n.op_type for n in onnx.load(root / "model.int8.onnx").graph.node} & {"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM"}
+    quantized_ops = {"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM"}
+    assert {n.op_type for n in onnx.load(root / "model.int8.onnx").graph.node} & quantized_ops
     pixel_values = torch.rand(8, 3, 64, 64)
     assert (int8(pixel_values).logits - fp32(pixel_values).logits).abs().max() < 0.5
 
@@ -118,8 +120,12 @@ def damaged_files(root: Path, tmp_path: Path) -> dict[str, tuple[Path, str]]:
     onnx.save(resized, tmp_path / "resized.onnx")
     foreign = tmp_path / "foreign.onnx"
     torch.onnx.export(torch.nn.Linear(4, 2), (torch.randn(1, 4),), str(foreign), dynamo=True, verbose=False)
-    return {"truncated": (truncated, "not a readable ONNX file"), "resized": (tmp_path / "resized.onnx", "its metadata says images of 64×64"),
-            "foreign": (foreign, "not one exported by this project"), "missing": (tmp_path / "nope.onnx", "no such file")}
+    return {
+        "truncated": (truncated, "not a readable ONNX file"),
+        "resized": (tmp_path / "resized.onnx", "its metadata says images of 64×64"),
+        "foreign": (foreign, "not one exported by this project"),
+        "missing": (tmp_path / "nope.onnx", "no such file"),
+    }
 
 
 def test_a_damaged_or_foreign_onnx_file_is_a_clear_error_without_a_traceback(exported, tmp_path):

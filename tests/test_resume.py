@@ -215,7 +215,8 @@ def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evalu
     # Killed between its last checkpoint and its final save: the rerun writes the last checkpoint's weights.
     (output_dir / "model.safetensors").unlink()
     run_classification.main(args)
-    restored, last = load_file(output_dir / "model.safetensors"), load_file(output_dir / "checkpoint-12/model.safetensors")
+    restored = load_file(output_dir / "model.safetensors")
+    last = load_file(output_dir / "checkpoint-12" / "model.safetensors")
     assert restored.keys() == last.keys()
     for name, tensor in last.items():
         torch.testing.assert_close(restored[name], tensor, rtol=0, atol=0, msg=name)

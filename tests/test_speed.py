@@ -71,11 +71,15 @@ def test_run_classification_with_preprocessing_cache(tmp_path):
 
 
 def test_benchmark_script_smoke():
-    result = subprocess.run([sys.executable, "scripts/benchmark.py", "--tiny", "--sources", "--faces"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    command = [sys.executable, "scripts/benchmark.py", "--tiny", "--sources", "--faces", "--onnx",
+               "--checkpointing_memory"]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "| 64 | train | this model |" in out and "| 64 | train | plain ResNet-18 |" in out
     assert "cache / on-the-fly" in out and "Data wait in a training loop" in out
     assert "original release (txt)" in out and "train transform at 224 px" in out
     assert "| 512×329 | 1 | 5 |" in out  # the group photo's five faces, found at 512 px wide too
+    for runtime in ("PyTorch eager", "ONNX Runtime fp32", "ONNX Runtime int8"):
+        assert f"| 64 | 1 | {runtime} |" in out
+    assert "| 4 | 64 | off |" in out and "| 4 | 64 | on |" in out and "With checkpointing:" in out

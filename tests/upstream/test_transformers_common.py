@@ -25,8 +25,9 @@ from face_attributes import (
 
 # Named where a model inside transformers is named, so that upstream's tests treat the classes as they treat
 # ResNet's: the bare model gets no training tests (it has no loss), the classifier gets labels.
-MODEL_MAPPING_NAMES["resnet_lstm_attention"] = ResNetLstmAttentionModel.__name__
-MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES["resnet_lstm_attention"] = ResNetLstmAttentionForImageClassification.__name__
+MODEL_TYPE = ResNetLstmAttentionConfig.model_type
+MODEL_MAPPING_NAMES[MODEL_TYPE] = ResNetLstmAttentionModel.__name__
+MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES[MODEL_TYPE] = ResNetLstmAttentionForImageClassification.__name__
 
 
 class ResNetLstmAttentionModelTester:
