@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -253,8 +254,9 @@ def train(trainer: Trainer, checkpoint: str | None) -> dict:
             "(--overwrite_output_dir trains afresh).", checkpoint, steps, source,
         )  # fmt: skip
         trainer._load_from_checkpoint(str(source))
-        if source != Path(args.output_dir):
+        if source != Path(args.output_dir):  # the final save did not happen: write it, with the checkpoint's state
             trainer.save_model()
+            shutil.copy(Path(source, "trainer_state.json"), args.output_dir)
         train_results = Path(args.output_dir, "train_results.json")
         return json.loads(train_results.read_text()) if train_results.exists() else {}
 

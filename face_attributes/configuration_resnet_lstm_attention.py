@@ -23,7 +23,6 @@ RESNET18_BACKBONE = {
 }
 
 
-
 def _token_stage(config_dict: dict) -> str:
     return (config_dict.get("backbone_config") or RESNET18_BACKBONE)["out_features"][-1]
 

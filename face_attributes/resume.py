@@ -150,13 +150,20 @@ def finished_steps(checkpoint: str | Path) -> int:
 
 
 def finished_model_source(output_dir: str | Path, checkpoint: str | Path) -> Path:
-    """Where a finished run's final model is: the output folder when its last save is whole, else the checkpoint.
+    """Where a finished run's final model is: the output folder when its final save is whole and of the
+    checkpoint's step, else the checkpoint.
 
-    The Trainer writes the final model into `output_dir` after the last checkpoint; a kill between the two leaves
-    only the checkpoint.
+    run_classification.py writes the final model into `output_dir` after the last checkpoint, then
+    `trainer_state.json`; a kill between the two leaves only the checkpoint (or an earlier run's final model).
     """
-    output_dir = Path(output_dir)
-    return output_dir if weights_problem(output_dir) is None else Path(checkpoint)
+    output_dir, state = Path(output_dir), Path(output_dir, "trainer_state.json")
+    try:
+        saved_step = json.loads(state.read_text()).get("global_step")
+    except (OSError, ValueError):
+        saved_step = None
+    if weights_problem(output_dir) is None and saved_step == finished_steps(checkpoint):
+        return output_dir
+    return Path(checkpoint)
 
 
 class SeededAugmentation(torch.utils.data.Dataset):

@@ -210,10 +210,12 @@ def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evalu
     assert (output_dir / "model.safetensors").read_bytes() == weights
     assert sorted(p.name for p in output_dir.glob("checkpoint-*")) == checkpoints
     assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 12
+    assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 12
     assert results["train_loss"] > 0 and "eval_accuracy" in results and "test_accuracy" in results
 
     # Killed between its last checkpoint and its final save: the rerun writes the last checkpoint's weights.
     (output_dir / "model.safetensors").unlink()
+    (output_dir / "trainer_state.json").unlink()
     run_classification.main(args)
     restored = load_file(output_dir / "model.safetensors")
     last = load_file(output_dir / "checkpoint-12" / "model.safetensors")
@@ -221,3 +223,4 @@ def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evalu
     for name, tensor in last.items():
         torch.testing.assert_close(restored[name], tensor, rtol=0, atol=0, msg=name)
     assert sorted(p.name for p in output_dir.glob("checkpoint-*")) == checkpoints
+    assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 12
