@@ -3,12 +3,13 @@
 """A trained model folder → one `.onnx` file for ONNX Runtime: dynamic batch, the saved image size, its metadata.
 
 Exported with torch's dynamo exporter (the BiLSTM becomes ONNX's LSTM operator), checked by `onnx.checker` and by a
-parity run against PyTorch; `quantize="int8"` adds a dynamically quantized copy for CPUs.
+parity run against PyTorch; `quantize_int8` adds a statically quantized copy for CPUs.
 """
 
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -103,11 +104,32 @@ def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: in
     return differences
 
 
-def quantize_int8(fp32_path: str, int8_path: str) -> None:
-    """Dynamic int8 quantization of the weights (activations quantized on the fly), metadata kept."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+def quantize_int8(fp32_path: str, int8_path: str, calibration: list[np.ndarray]) -> None:
+    """Static int8: weights per channel, activations at scales calibrated on `calibration` (preprocessed batches,
+    a few validation images). ONNX Runtime runs the convolutions and matrix products in int8; the LSTM stays fp32.
 
-    quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8)
+    Static rather than dynamic: dynamic quantization turns the convolutions into ConvInteger, which ONNX Runtime's
+    CPU provider runs slower than fp32 (docs/benchmarks.md).
+    """
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter(calibration)
+
+        def get_next(self):
+            batch = next(self.batches, None)
+            return None if batch is None else {"pixel_values": batch.astype(np.float32)}
+
+    if not calibration:
+        raise ValueError("int8 quantization needs a few images to calibrate the activation scales on.")
+    with tempfile.TemporaryDirectory() as folder:
+        prepared = os.path.join(folder, "prepared.onnx")
+        quant_pre_process(fp32_path, prepared)  # shape inference and graph clean-up, as ONNX Runtime advises
+        quantize_static(prepared, int8_path, Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["Conv", "MatMul", "Gemm"])  # fmt: skip
     metadata = {p.key: p.value for p in onnx.load(fp32_path).metadata_props}[METADATA_KEY]
     write_with_metadata(onnx.load(int8_path), int8_path, OnnxMetadata.from_json(metadata))
