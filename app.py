@@ -126,9 +126,9 @@ def main(argv: list[str] | None = None) -> None:
                      f"(python run_classification.py --dataset_name synthetic ... --output_dir {README_DEMO_OUTPUT}) "
                      "makes one.")  # fmt: skip
         model = README_DEMO_OUTPUT
-    # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the folder has them.
-    threshold = "saved" if has_saved_thresholds(model) else 0.5
     try:  # loaded once, shared by every request
+        # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the model has them.
+        threshold = "saved" if has_saved_thresholds(model) else 0.5
         pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold)
     except OnnxModelError as error:
         sys.exit(f"error: {error}")

@@ -39,7 +39,7 @@ class ExportedOutputs(nn.Module):
         return self.model(pixel_values).logits
 
 
-def read_metadata(model, processor, model_dir: str, attentions: bool) -> OnnxMetadata:
+def read_metadata(model, processor, model_dir: str) -> OnnxMetadata:
     thresholds_path = Path(model_dir, THRESHOLDS_FILE)
     return OnnxMetadata(
         id2label={int(k): v for k, v in model.config.id2label.items()},
@@ -47,7 +47,6 @@ def read_metadata(model, processor, model_dir: str, attentions: bool) -> OnnxMet
         image_mean=[float(v) for v in processor.image_mean],
         image_std=[float(v) for v in processor.image_std],
         pooling=model.config.pooling,
-        attention_output=attentions,
         thresholds=json.loads(thresholds_path.read_text()) if thresholds_path.exists() else None,
     )
 
@@ -85,7 +84,7 @@ def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: in
 
     model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True).eval()
     processor = AutoImageProcessor.from_pretrained(model_dir)
-    metadata = read_metadata(model, processor, model_dir, attentions)
+    metadata = read_metadata(model, processor, model_dir)
     if attentions and metadata.pooling == "average":
         raise ValueError(f"{model_dir} has pooling='average': it has no attention, so there are no maps to export.")
     size = metadata.image_size

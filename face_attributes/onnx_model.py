@@ -28,7 +28,6 @@ class OnnxMetadata:
     image_mean: list[float]
     image_std: list[float]
     pooling: str
-    attention_output: bool  # whether the file has the `attention_maps` output
     thresholds: dict[str, float] | None = None
 
     def to_json(self) -> str:
@@ -113,12 +112,6 @@ class OnnxClassifier:
             )
         logits, maps = self._run(pixel_values, ["logits", "attention_maps"])
         return torch.from_numpy(logits), torch.from_numpy(maps)
-
-    def to(self, device) -> "OnnxClassifier":
-        return self  # ONNX Runtime's CPU provider: the inputs are moved in `_run`
-
-    def eval(self) -> "OnnxClassifier":
-        return self
 
     def image_processor(self):
         from .images import build_image_processor

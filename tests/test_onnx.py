@@ -143,6 +143,10 @@ def test_a_damaged_or_foreign_onnx_file_is_a_clear_error_without_a_traceback(exp
         assert result.returncode == 2, (name, result.stderr[-2000:])
         assert str(path) in result.stderr and problem in result.stderr, (name, result.stderr[-2000:])
         assert "Traceback" not in result.stderr, name
+    truncated, problem = damaged_files(root, tmp_path)["truncated"]
+    result = subprocess.run([sys.executable, "app.py", "--model", str(truncated)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 1 and problem in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 def test_export_script_writes_both_files_and_reports_accuracy(exported, tmp_path):
