@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata
+from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata, read_onnx_metadata
 from .predictions import THRESHOLDS_FILE
 from .visualize import logits_and_attention_grid
 
@@ -39,7 +39,7 @@ class ExportedOutputs(nn.Module):
         return self.model(pixel_values).logits
 
 
-def read_metadata(model, processor, model_dir: str) -> OnnxMetadata:
+def build_metadata(model, processor, model_dir: str) -> OnnxMetadata:
     thresholds_path = Path(model_dir, THRESHOLDS_FILE)
     return OnnxMetadata(
         id2label={int(k): v for k, v in model.config.id2label.items()},
@@ -84,7 +84,7 @@ def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: in
 
     model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True).eval()
     processor = AutoImageProcessor.from_pretrained(model_dir)
-    metadata = read_metadata(model, processor, model_dir)
+    metadata = build_metadata(model, processor, model_dir)
     if attentions and metadata.pooling == "average":
         raise ValueError(f"{model_dir} has pooling='average': it has no attention, so there are no maps to export.")
     size = metadata.image_size
@@ -130,5 +130,4 @@ def quantize_int8(fp32_path: str, int8_path: str, calibration: list[np.ndarray])
         quantize_static(prepared, int8_path, Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         op_types_to_quantize=["Conv", "MatMul", "Gemm"])  # fmt: skip
-    metadata = {p.key: p.value for p in onnx.load(fp32_path).metadata_props}[METADATA_KEY]
-    write_with_metadata(onnx.load(int8_path), int8_path, OnnxMetadata.from_json(metadata))
+    write_with_metadata(onnx.load(int8_path), int8_path, read_onnx_metadata(fp32_path))

@@ -73,7 +73,8 @@ def main(argv=None):
           + ", ".join(f"{name} {value:.1e}" for name, value in differences.items()) + f" (≤ {PARITY_TOLERANCE})")
     fp32 = OnnxClassifier(args.output)
     label_names = [fp32.config.id2label[i] for i in range(fp32.config.num_labels)]
-    batches = validation_batches(fp32.image_processor(), label_names, args) if args.dataset_name or args.data_dir else []
+    with_data = args.dataset_name or args.data_dir
+    batches = validation_batches(fp32.image_processor(), label_names, args) if with_data else []
     runners = {"PyTorch": AutoModelForImageClassification.from_pretrained(args.model, trust_remote_code=True).eval(),
                "ONNX fp32": fp32}  # fmt: skip
     files = {"PyTorch": args.model, "ONNX fp32": args.output}
