@@ -26,7 +26,7 @@ from face_attributes.faces import FaceAttributePipeline  # noqa: E402
 from face_attributes.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
 from face_attributes.onnx_model import OnnxModelError  # noqa: E402
 from face_attributes.predictions import draw_faces, has_saved_thresholds  # noqa: E402
-from face_attributes.visualize import compute_attention_maps, upsample_to_image  # noqa: E402
+from face_attributes.interpretability import compute_attention_maps, upsample_to_image  # noqa: E402
 
 README_DEMO_OUTPUT = "outputs/synthetic"
 MAX_PIXELS = 50_000_000  # larger uploads are refused with a message (PIL's own bomb limit is 179 M)

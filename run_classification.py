@@ -38,7 +38,7 @@ from transformers import (
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
 from face_attributes.cache import CachedBatchCollator, CachedPixelsTrainer, build_uint8_cache
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
-from face_attributes.data import load_source, make_splits, normalize_labels, resolve_label_columns
+from face_attributes.data import is_celeba, load_source, make_splits, normalize_labels, resolve_label_columns
 from face_attributes.images import (
     build_image_processor,
     build_transforms,
@@ -417,7 +417,8 @@ def main(argv: list[str] | None = None) -> dict:
         arguments.pop("token", None)
         dataset_label = data_args.data_dir or data_args.train_dir or data_args.dataset_name
         write_model_card(training_args.output_dir, label_names, results, dataset_label, arguments,
-                         model_args.model_name_or_path or model_args.backbone_name_or_path)  # fmt: skip
+                         model_args.model_name_or_path or model_args.backbone_name_or_path,
+                         celeba=is_celeba(data_args.dataset_name, data_args.data_dir))  # fmt: skip
         logger.info("Wrote model card, metrics and predictions to %s", training_args.output_dir)
     if training_args.push_to_hub and trainer.is_world_process_zero():
         from huggingface_hub import HfApi

@@ -133,9 +133,21 @@ def _read_partitions(path: str) -> dict[str, str]:
 def _generate_celeba(attributes: str, partitions: str, images: str, split: str, mtimes: tuple):
     names, rows = _read_celeba_table(attributes, report=False)  # checked and reported by load_celeba_folder
     partition_of = _read_partitions(partitions)
+    present = set(os.listdir(images))  # a partial release lists images it does not have: they are left out
     for row in rows:
-        if partition_of.get(row[0]) == PARTITIONS[split]:
+        if partition_of.get(row[0]) == PARTITIONS[split] and row[0] in present:
             yield {"image": os.path.join(images, row[0]), **{n: (int(v) + 1) // 2 for n, v in zip(names, row[1:])}}
+
+
+def _report_missing_images(attributes: str, images: str) -> None:
+    """One warning when the annotations list images the folder does not have (a partial release)."""
+    _, rows = _read_celeba_table(attributes, report=False)
+    present = set(os.listdir(images))
+    missing = [row[0] for row in rows if row[0] not in present]
+    if missing:
+        logger.warning("%d of the %d images listed in %s are not in %s (a partial release?): those rows are left "
+                       "out (first: %s).", len(missing), len(rows), os.path.basename(attributes), images,
+                       ", ".join(missing[:3]))  # fmt: skip
 
 
 def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDict:
@@ -147,9 +159,11 @@ def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDi
         )
     attributes, partitions, images = (str(p.resolve()) for p in found)
     _read_celeba_table(attributes)  # bad rows stop here with file, line and image, before any dataset is built
+    _report_missing_images(attributes, images)
     features = Features({"image": Image(), **{name: Value("int8") for name in _attribute_names(attributes)}})
-    # The files' modification times are part of the cache key: edited annotations are re-read.
-    mtimes = (os.path.getmtime(attributes), os.path.getmtime(partitions))
+    # The modification times are part of the cache key: edited annotations, or images added to or removed from the
+    # folder, are read again.
+    mtimes = (os.path.getmtime(attributes), os.path.getmtime(partitions), os.path.getmtime(images))
     return DatasetDict(
         {
             split: Dataset.from_generator(
@@ -160,6 +174,13 @@ def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDi
             for split in PARTITIONS
         }
     )
+
+
+def is_celeba(dataset_name: str | None, data_dir: str | None) -> bool:
+    """Whether the source is CelebA itself (a CelebA release folder, or a dataset named like it), not a look-alike."""
+    if data_dir:
+        return _celeba_annotation_files(Path(data_dir)) is not None
+    return bool(dataset_name) and dataset_name != "synthetic" and "celeba" in dataset_name.lower()
 
 
 def load_source(

@@ -18,7 +18,7 @@ from torch import nn
 
 from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata, read_onnx_metadata
 from .predictions import THRESHOLDS_FILE
-from .visualize import logits_and_attention_grid
+from .interpretability import logits_and_attention_grid
 
 logger = logging.getLogger(__name__)
 

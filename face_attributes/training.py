@@ -75,18 +75,28 @@ def freeze_backbone_stages(model: torch.nn.Module, stages: list[str]) -> None:
             parameter.requires_grad_(False)
 
 
+CELEBA_LICENCE = (
+    "Trained on CelebA, which is available for non-commercial research purposes only "
+    "(https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html): this model inherits that restriction. Do not use it "
+    "commercially, and do not use it to identify people."
+)
+
+
 def write_model_card(
-    output_dir: str, label_names: list[str], metrics: dict, dataset: str, arguments: dict, base: str
-) -> None:
-    """README.md in the output folder: metrics table, data, arguments and how to load it."""
+    output_dir: str, label_names: list[str], metrics: dict, dataset: str, arguments: dict, base: str,
+    celeba: bool = False,
+) -> None:  # fmt: skip
+    """README.md in the output folder: metrics table, data, arguments and how to load it; with `celeba`, the
+    dataset's non-commercial research licence."""
     rows = "\n".join(
         f"| {name} | " + " | ".join(_fmt(metrics.get(f"eval_{m}_{name}")) for m in METRIC_NAMES) + " |"
         for name in label_names
     )
     means = " | ".join(_fmt(metrics.get(f"eval_{m}")) for m in METRIC_NAMES)
+    licence = f"\n## Licence\n\n{CELEBA_LICENCE}\n" if celeba else ""
     card = f"""---
 library_name: transformers
-license: mit
+license: {"other" if celeba else "mit"}
 pipeline_tag: image-classification
 tags: [face-attributes, celeba, multi-label, resnet, lstm, attention]
 ---
@@ -98,7 +108,7 @@ the face-attributes project's `run_classification.py`.
 
 - Dataset: `{dataset}`
 - Backbone weights at the start: `{base}`
-
+{licence}
 ## Validation metrics
 
 | attribute | accuracy | balanced accuracy | F1 | ROC-AUC |

@@ -101,7 +101,7 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
         scores = {"parameters": sum(p.numel() for p in model.parameters())}
         if setting is not None and model.config.pooling != "average":
             from face_attributes.synthetic import make_face
-            from face_attributes.visualize import score_attention
+            from face_attributes.interpretability import score_attention
 
             faces = [make_face(0, "validation", i, setting) for i in range(256)]  # as attention_maps.py --score
             with torch.no_grad():
@@ -118,7 +118,7 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
         "pointing_game": scores.get("pointing_game"), "energy_ratio": scores.get("energy_ratio"),
     }  # fmt: skip
     if "attributes" in scores:  # the attribute the maps find worst: the pointing game asks for every attribute
-        from face_attributes.visualize import meets_targets
+        from face_attributes.interpretability import meets_targets
 
         worst = min(scores["attributes"], key=lambda a: scores["attributes"][a]["pointing_game"])
         row["worst_pointing_game"] = scores["attributes"][worst]["pointing_game"]

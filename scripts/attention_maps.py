@@ -6,12 +6,25 @@
     python scripts/attention_maps.py --model outputs/synthetic --images faces/ --output attention.png
     python scripts/attention_maps.py --model outputs/synthetic --dataset_name synthetic --split test --num_images 4
     python scripts/attention_maps.py --model outputs/synthetic --score   # pointing game and energy per attribute
+    python scripts/attention_maps.py --model outputs/celeba --score --data_dir celeba --split test --deletion \\
+        --landmarks outputs/celeba-test-landmarks.json   # real CelebA crops, regions from detected landmarks
+    python scripts/attention_maps.py --model outputs/plain --score --method grad_cam ...   # a model without attention
+
+With `--score` on synthetic faces every attribute's box is known; on real CelebA crops (`--data_dir`) five landmarks
+are detected on each crop (MTCNN, `pip install -e ".[faces]"`) and each attribute's region derived from them
+(`face_attributes.interpretability.FACE_PART_OF`); attributes of the whole face have no region and are not scored.
 """
 
 import argparse
+import json
+import os
+from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
+from face_attributes.interpretability import METHODS, config_label_names
 from face_attributes.predictions import expand_inputs
 from face_attributes.visualize import attention_map_figure
 
@@ -32,11 +45,16 @@ def main(argv=None):
                              "setting) and print a table; --score_output writes it as JSON too.")  # fmt: skip
     parser.add_argument("--dataset_config_name", default="default", help="Synthetic setting for --score.")
     parser.add_argument("--score_output", help="JSON file for the --score numbers.")
+    parser.add_argument("--method", choices=METHODS, default="attention",
+                        help="Maps to score: the model's attention, or Grad-CAM (any model, the plain ResNet too).")
+    parser.add_argument("--deletion", action="store_true",
+                        help="With --score, also hide each map's most-attended 10 %% and two controls (deletion test) "
+                             "on the first --deletion_faces faces.")  # fmt: skip
+    parser.add_argument("--deletion_faces", type=int, default=500, help="Faces for the deletion test.")
+    parser.add_argument("--landmarks", help="JSON cache of the detected landmarks of real faces (read, or written).")
     args = parser.parse_args(argv)
     if args.score:
         return score(args)
-
-    from PIL import Image
 
     if args.images:
         images = [Image.open(path) for path in expand_inputs(args.images)[: args.num_images or 4]]
@@ -54,22 +72,62 @@ def main(argv=None):
 
 
 def score(args) -> dict:
-    import json
-
-    from face_attributes.synthetic import make_face
-    from face_attributes.visualize import attention_score_table, score_attention
+    from face_attributes.interpretability import attention_score_table, deletion_table, deletion_test, score_attention
 
     model = AutoModelForImageClassification.from_pretrained(args.model, trust_remote_code=True).eval()
     processor = AutoImageProcessor.from_pretrained(args.model)
-    count = args.num_images or 256
-    faces = [make_face(0, args.split, i, args.dataset_config_name) for i in range(count)]
-    scores = score_attention(model, processor, faces, args.attributes)
-    print(f"Attention of {args.model} on {count} synthetic {args.split} faces ({args.dataset_config_name}):")
-    print(attention_score_table(scores))
+    if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
+        faces, where = real_faces(args, config_label_names(model.config)), f"real {args.split} faces"
+    else:
+        from face_attributes.synthetic import make_face
+
+        count = args.num_images or 256
+        faces = [make_face(0, args.split, i, args.dataset_config_name) for i in range(count)]
+        where = f"synthetic {args.split} faces ({args.dataset_config_name})"
+    scores = {"regions": score_attention(model, processor, faces, args.attributes, method=args.method)}
+    print(f"{args.method} maps of {args.model} on {len(faces)} {where}:")
+    print(attention_score_table(scores["regions"]))
+    if args.deletion:
+        subset = faces[: args.deletion_faces]
+        scores["deletion"] = deletion_test(model, processor, subset, args.attributes, method=args.method)
+        print(f"\nDeletion test on {len(subset)} faces (mean |change| of the attribute's probability):")
+        print(deletion_table(scores["deletion"]))
     if args.score_output:
-        with open(args.score_output, "w") as f:
-            json.dump(scores, f, indent=2)
+        Path(args.score_output).write_text(json.dumps(scores, indent=2))
     return scores
+
+
+def real_faces(args, attributes: list[str]) -> list:
+    """The split's images (the first --num_images, default all) with each attribute's region from five landmarks
+    found on the crop; crops where no face is found are left out (counted in a line)."""
+    from datasets import Image as ImageFeature
+
+    from face_attributes.data import load_source
+    from face_attributes.faces import FaceDetector
+    from face_attributes.interpretability import landmark_regions
+
+    split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]
+    paths = [item["path"] for item in split.cast_column("image", ImageFeature(decode=False))["image"]]
+    paths = [p for p in paths if p and os.path.exists(p)][: args.num_images]  # a partial release lacks some files
+    cache = json.loads(Path(args.landmarks).read_text()) if args.landmarks and Path(args.landmarks).exists() else {}
+    detector = None
+    faces, missed = [], 0
+    for path in paths:
+        name = os.path.basename(path)
+        image = Image.open(path).convert("RGB")
+        if name not in cache:
+            detector = detector or FaceDetector(min_score=0.9)
+            found = detector(image)  # the largest face: a crop's own face, not one in the background
+            best = max(found, key=lambda f: (f[0][2] - f[0][0]) * (f[0][3] - f[0][1]), default=None)
+            cache[name] = best[2].tolist() if best is not None else None
+        if cache[name] is None:
+            missed += 1
+            continue
+        faces.append(landmark_regions(image, np.array(cache[name]), attributes))
+    if args.landmarks:
+        Path(args.landmarks).write_text(json.dumps(cache))
+    print(f"Landmarks found on {len(faces)} of {len(paths)} crops ({missed} without a detected face, left out).")
+    return faces
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 """Data: every source → one schema, label normalisation, stratified splits, transforms, robust images."""
 
 import io
+import shutil
 import time
 from pathlib import Path
 
@@ -86,6 +87,24 @@ def test_duplicated_annotation_rows_are_reported_and_dropped(tmp_path, caplog):
         dataset = load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))
     assert "lists 1 image(s) twice" in caplog.text and "000002.jpg (lines 4 and 23)" in caplog.text
     assert_celeba_schema(normalize_labels(dataset, SYNTHETIC_ATTRIBUTES))  # each image once
+
+
+def test_partial_release_leaves_out_rows_without_an_image_in_one_warning(tmp_path, caplog):
+    # As the 46,715-image release this project benchmarks on: the annotation files list every CelebA image.
+    root = write_celeba_release(tmp_path / "celeba", SIZES, SMALL)
+    for name in ("000002.jpg", "000013.jpg", "000020.jpg"):  # train index 1, validation 0, test 3
+        (root / "img_align_celeba" / name).unlink()
+    with caplog.at_level("WARNING"):
+        dataset = load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))
+    assert {k: len(v) for k, v in dataset.items()} == {"train": 11, "validation": 3, "test": 3}
+    assert caplog.text.count("are not in") == 1 and "3 of the 20 images listed" in caplog.text
+    names = [Path(p["path"]).name for p in dataset["train"].cast_column("image", ImageFeature(decode=False))["image"]]
+    assert "000002.jpg" not in names and dataset["train"][1]["Male"] == expected_labels("train", 2)["Male"]
+    # Putting the images back is seen on the next load (the folder is part of the cache key).
+    full = write_celeba_release(tmp_path / "full", SIZES, SMALL)
+    for name in ("000002.jpg", "000013.jpg", "000020.jpg"):
+        shutil.copy(full / "img_align_celeba" / name, root / "img_align_celeba" / name)
+    assert len(load_source(data_dir=str(root), cache_dir=str(tmp_path / "cache"))["train"]) == 12
 
 
 def test_celeba_release_second_run_is_cached(tmp_path):

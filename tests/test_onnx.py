@@ -20,7 +20,7 @@ from face_attributes.onnx_export import export_onnx, quantize_int8
 from face_attributes.onnx_model import OnnxClassifier, OnnxModelError
 from face_attributes.predictions import save_thresholds
 from face_attributes.synthetic import make_face
-from face_attributes.visualize import compute_attention_maps
+from face_attributes.interpretability import compute_attention_maps
 
 ROOT = Path(__file__).resolve().parents[1]
 POOLINGS = ("attribute_queries", "mean", "average")

@@ -128,6 +128,32 @@ def test_bf16_on_cpu_completes(tmp_path):
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
 
 
+def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeba_licence(tmp_path):
+    # The CPU recipe's path (scripts/train_celeba_cpu.sh): a release folder some of whose images are missing,
+    # the uint8 cache, all attributes, test predictions.
+    from face_attributes.fixtures import write_celeba_release
+
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (89, 109))
+    for name in ("000003.jpg", "000035.jpg"):  # one train image, one test image
+        (data_dir / "img_align_celeba" / name).unlink()
+    output_dir = tmp_path / "out"
+    results = run_classification.main([*TINY, "--data_dir", str(data_dir), "--label_columns", "all",
+                                       "--preprocessing_cache", "--output_dir", str(output_dir), "--do_train",
+                                       "--do_eval", "--do_predict", "--max_steps", "2"])  # fmt: skip
+    assert np.isfinite(results["train_loss"]) and "test_accuracy" in results
+    assert len((output_dir / "predictions.csv").read_text().splitlines()) == 1 + 7
+    card = (output_dir / "README.md").read_text()
+    assert "license: other" in card and "non-commercial research purposes only" in card
+    synthetic_card = write_card_for(tmp_path / "synthetic")
+    assert "license: mit" in synthetic_card and "non-commercial" not in synthetic_card
+
+
+def write_card_for(output_dir: Path) -> str:
+    run_classification.main([*TINY, "--output_dir", str(output_dir), "--do_train", "--max_steps", "1",
+                             "--label_columns", "Male"])  # fmt: skip
+    return (output_dir / "README.md").read_text()
+
+
 def run_script(args: list[str], **kwargs) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -12,7 +12,7 @@ from test_visualize import script
 
 from face_attributes.data import load_synthetic
 from face_attributes.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
-from face_attributes.visualize import attention_score_table, meets_targets
+from face_attributes.interpretability import attention_score_table, meets_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -99,8 +99,8 @@ def test_tiny_model_learns_the_synthetic_faces(trained_queries):
 def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_queries, capsys):
     output = trained_queries / "scores.json"
     scores = script("attention_maps").main(["--model", str(trained_queries), "--score", "--num_images", "128",
-                                            "--score_output", str(output)])  # fmt: skip
-    assert json.loads(output.read_text()) == scores and set(scores) == set(SYNTHETIC_ATTRIBUTES)
+                                            "--score_output", str(output)])["regions"]  # fmt: skip
+    assert json.loads(output.read_text())["regions"] == scores and set(scores) == set(SYNTHETIC_ATTRIBUTES)
     assert "| Eyeglasses |" in capsys.readouterr().out
     # 500 steps of a tiny model already point at the glasses, the smile and the hat as the README demo's model
     # does (pointing game ≥ 0.8, energy ≥ the target); the full test of every attribute is the next one.
@@ -119,7 +119,7 @@ def test_the_readme_demo_model_points_at_the_evidence(tmp_path):
     demo[demo.index("--output_dir") + 1] = str(output_dir)
     run_classification.main(demo)
     assert json.loads((output_dir / "all_results.json").read_text())["eval_accuracy"] >= 0.98
-    scores = script("attention_maps").main(["--model", str(output_dir), "--score"])
+    scores = script("attention_maps").main(["--model", str(output_dir), "--score"])["regions"]
     missed = {name: s for name, s in scores.items() if not meets_targets(s)}
     assert len(scores) == 8 and not missed, attention_score_table(missed)
 

@@ -12,6 +12,7 @@ import torch
 from helpers import tiny_config
 from PIL import Image
 
+import face_attributes.interpretability as interpretability
 import face_attributes.visualize as visualize
 from face_attributes import ResNetLstmAttentionForImageClassification
 from face_attributes.images import build_image_processor
@@ -139,7 +140,7 @@ def test_maps_put_each_token_at_its_receptive_field_centre(stage, stride):
     # A one-token map drawn over the 224×224 input itself peaks there, not at the centre of the token's band.
     one_hot = torch.zeros(1, 1, *feature_map.shape[-2:])
     one_hot[0, 0, row, column] = 1
-    heat = visualize.upsample_to_image(one_hot, (224, 224), (224, 224))[0, 0]
+    heat = interpretability.upsample_to_image(one_hot, (224, 224), (224, 224))[0, 0]
     peak_y, peak_x = divmod(int(heat.argmax()), 224)
     assert abs(peak_y + 0.5 - true_y) <= 1 and abs(peak_x + 0.5 - true_x) <= 1, (peak_y, peak_x, true_y, true_x)
     assert abs((row + 0.5) * stride - true_y) >= stride / 2 - 1  # where an even split into bands would draw it

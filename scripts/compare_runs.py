@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Paired comparison of two trained runs on the same test images, with intervals, and the majority baseline.
+
+    python scripts/compare_runs.py --data_dir celeba --baseline outputs/plain/seed0 --runs outputs/default/seed0
+
+Each run folder holds the `predictions.csv` that `run_classification.py --do_predict` writes (decisions at 0.5).
+The labels come from the same data flags as training. Per attribute: both accuracies and their difference with a
+95 % interval for paired proportions (from the discordant pairs, as McNemar's test counts them); for the mean over
+attributes: a 95 % bootstrap interval over test images (2,000 resamples, seed 0: the same numbers every run).
+"""
+
+import argparse
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+BOOTSTRAP_SAMPLES = 2000
+
+
+def read_predictions(run_dir: Path) -> tuple[list[str], list[str], np.ndarray]:
+    """(file names, attribute names, 0/1 decisions (N, L)) from a run's predictions.csv."""
+    with open(run_dir / "predictions.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    attributes = [name for name in header[1:] if not name.endswith("_probability")]
+    columns = [header.index(name) for name in attributes]
+    decisions = np.array([[int(row[c]) for c in columns] for row in rows[1:]], dtype=np.int8)
+    return [row[0] for row in rows[1:]], attributes, decisions
+
+
+def split_labels(args, split: str, attributes: list[str]) -> tuple[list[str], np.ndarray]:
+    """(file names, 0/1 labels (N, L)) of a split, loaded as run_classification.py loads it."""
+    from datasets import Image as ImageFeature
+
+    from face_attributes.data import load_source, normalize_labels
+
+    dataset = normalize_labels(load_source(args.dataset_name, data_dir=args.data_dir), attributes)[split]
+    names = [os.path.basename(item["path"] or "") for item in dataset.cast_column("image", ImageFeature(decode=False))["image"]]
+    return names, np.stack([np.asarray(dataset[a], dtype=np.int8) for a in attributes], axis=1)  # (N, L)
+
+
+def paired_interval(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[float, float, int, int]:
+    """(difference of accuracies b − a, 95 % half-width, a-only correct, b-only correct) for paired 0/1 outcomes."""
+    n = len(correct_a)
+    a_only, b_only = int((correct_a & ~correct_b).sum()), int((correct_b & ~correct_a).sum())
+    difference = (b_only - a_only) / n
+    variance = ((a_only + b_only) - (b_only - a_only) ** 2 / n) / n**2
+    return difference, 1.96 * float(np.sqrt(max(variance, 0.0))), a_only, b_only
+
+
+def bootstrap_mean_difference(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[float, float, float]:
+    """(mean accuracy difference b − a over attributes, 2.5 % and 97.5 % bootstrap quantiles over images)."""
+    per_image = correct_b.mean(axis=1) - correct_a.mean(axis=1)  # (N,)
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, len(per_image), size=(BOOTSTRAP_SAMPLES, len(per_image)))
+    means = per_image[samples].mean(axis=1)
+    return float(per_image.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def compare(labels: np.ndarray, baseline: np.ndarray, run: np.ndarray, attributes: list[str]) -> tuple[str, dict]:
+    """Markdown table (mean, then each attribute) and the numbers, for one run against the baseline."""
+    correct_a, correct_b = baseline == labels, run == labels
+    mean, low, high = bootstrap_mean_difference(correct_a, correct_b)
+    summary = {"baseline_accuracy": float(correct_a.mean()), "accuracy": float(correct_b.mean()),
+               "difference": mean, "interval": [low, high], "attributes": {}}  # fmt: skip
+    lines = ["| attribute | baseline | run | run − baseline (95 % interval) | only baseline right / only run right |",
+             "|---|---|---|---|---|",
+             f"| **mean of {len(attributes)}** | {correct_a.mean():.2%} | {correct_b.mean():.2%} | "
+             f"{mean:+.2%} ({low:+.2%} to {high:+.2%}, bootstrap) | |"]  # fmt: skip
+    for i, name in enumerate(attributes):
+        difference, half, a_only, b_only = paired_interval(correct_a[:, i], correct_b[:, i])
+        summary["attributes"][name] = {"difference": difference, "half_width": half}
+        lines.append(f"| {name} | {correct_a[:, i].mean():.2%} | {correct_b[:, i].mean():.2%} | {difference:+.2%} "
+                     f"(± {half:.2%}) | {a_only} / {b_only} |")  # fmt: skip
+    return "\n".join(lines), summary
+
+
+def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray) -> np.ndarray:
+    """Per attribute, the test accuracy of always answering the train split's majority class."""
+    majority = (train_labels.mean(axis=0) >= 0.5).astype(np.int8)
+    return (test_labels == majority).mean(axis=0)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", required=True, help="Run folder every other run is compared with.")
+    parser.add_argument("--runs", nargs="+", required=True, help="Run folders to compare with the baseline.")
+    parser.add_argument("--data_dir", help="The data the runs were trained on (as for run_classification.py).")
+    parser.add_argument("--dataset_name", default=None, help="Or a dataset name (see run_classification.py).")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--output", help="Markdown file for the tables.")
+    args = parser.parse_args(argv)
+
+    files, attributes, baseline = read_predictions(Path(args.baseline))
+    names, labels = split_labels(args, args.split, attributes)
+    row_of = {name: i for i, name in enumerate(names)}
+    missing = [f for f in files if f not in row_of]
+    if missing:
+        raise SystemExit(f"{len(missing)} predicted files are not in the {args.split} split (first: {missing[0]}): "
+                         "pass the data the runs were trained on.")  # fmt: skip
+    labels = labels[[row_of[f] for f in files]]
+    _, train_labels = split_labels(args, "train", attributes)
+    majority = majority_baseline(train_labels, labels)
+    sections = [f"Majority class of train, on these {len(files)} {args.split} images: mean {majority.mean():.2%}"
+                + (f", Male {majority[attributes.index('Male')]:.2%}" if "Male" in attributes else "") + "."]
+    results = {"majority": dict(zip(attributes, majority.tolist()))}
+    for run in args.runs:
+        run_files, run_attributes, decisions = read_predictions(Path(run))
+        if run_files != files or run_attributes != attributes:
+            raise SystemExit(f"{run} predicted other files or attributes than {args.baseline}: not a paired comparison.")
+        table, results[run] = compare(labels, baseline, decisions, attributes)
+        sections.append(f"### {run} against {args.baseline}\n\n{table}")
+    text = "\n\n".join(sections) + "\n"
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Where the model looks: regions from landmarks, the region scores, the deletion test and Grad-CAM, on faces
+whose regions are known."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from helpers import tiny_backbone, tiny_config
+from PIL import Image
+
+from face_attributes import ResNetLstmAttentionForImageClassification
+from face_attributes.data import CELEBA_ATTRIBUTES
+from face_attributes.faces import CELEBA_SIZE, CELEBA_TEMPLATE
+from face_attributes.fixtures import write_celeba_release
+from face_attributes.images import build_image_processor
+from face_attributes.interpretability import (
+    FACE_PART_OF,
+    RegionFace,
+    deletion_test,
+    face_part_boxes,
+    grad_cam_maps,
+    landmark_regions,
+    score_attention,
+)
+from face_attributes.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+
+# Five landmarks where CelebA's alignment puts them: eyes and mouth corners about the template's mouth centre.
+MOUTH = CELEBA_TEMPLATE[2]
+CELEBA_LANDMARKS = np.array([CELEBA_TEMPLATE[0], CELEBA_TEMPLATE[1], [89.0, 134.0], MOUTH - [16, 0], MOUTH + [16, 0]])
+
+
+def inside(point, boxes) -> bool:
+    return any(x0 <= point[0] <= x1 and y0 <= point[1] <= y1 for x0, y0, x1, y1 in boxes)
+
+
+def test_face_parts_from_landmarks_hold_their_landmarks_in_face_order():
+    parts = face_part_boxes(CELEBA_LANDMARKS, *CELEBA_SIZE)
+    assert inside(CELEBA_LANDMARKS[0], parts["eyes"]) and inside(CELEBA_LANDMARKS[1], parts["eyes"])
+    assert inside(CELEBA_LANDMARKS[2], parts["nose"])
+    assert inside(CELEBA_LANDMARKS[3], parts["mouth"]) and inside(CELEBA_LANDMARKS[4], parts["mouth"])
+    assert not inside(CELEBA_LANDMARKS[2], parts["mouth"]) and not inside(CELEBA_LANDMARKS[3], parts["eyes"])
+    centre_y = {part: (boxes[0][1] + boxes[0][3]) / 2 for part, boxes in parts.items()}
+    order = ["above_the_eyes", "eyes", "nose", "upper_lip", "mouth", "chin_and_jaw", "below_the_chin"]
+    assert [centre_y[p] for p in order] == sorted(centre_y[p] for p in order)
+    assert len(parts["ears"]) == 2 and parts["ears"][0][2] <= CELEBA_LANDMARKS[0][0] <= parts["ears"][1][0] + 60
+    for boxes in parts.values():
+        assert all(0 <= x0 < x1 <= CELEBA_SIZE[0] and 0 <= y0 < y1 <= CELEBA_SIZE[1] for x0, y0, x1, y1 in boxes)
+
+
+def test_landmark_regions_cover_the_issue_attributes_and_only_those():
+    image = Image.new("RGB", CELEBA_SIZE)
+    face = landmark_regions(image, CELEBA_LANDMARKS, ["Eyeglasses", "Mustache", "Wearing_Earrings", "Male", "Young"])
+    assert set(face.boxes) == {"Eyeglasses", "Mustache", "Wearing_Earrings"}
+    # 28 of CelebA's 40 attributes; the other 12 (Male, Young, Attractive, Blurry, ...) are about the whole face.
+    assert len(FACE_PART_OF) == 28 and set(FACE_PART_OF) <= set(CELEBA_ATTRIBUTES)
+
+
+class MapModel(torch.nn.Module):
+    """A stand-in model with known maps and known evidence: attribute `a`'s logit is the mean brightness of the
+    input's `regions[a]` (token cells), and its attention map is exactly that region."""
+
+    def __init__(self, names: list[str], regions: dict[str, tuple[slice, slice]], grid: int = 4):
+        super().__init__()
+        self.config = SimpleNamespace(pooling="attribute_queries", id2label=dict(enumerate(names)),
+                                      num_labels=len(names))  # fmt: skip
+        self.names, self.regions, self.grid = names, regions, grid
+
+    @property
+    def device(self):
+        return torch.device("cpu")
+
+    def _cells(self, pixel_values):
+        return torch.nn.functional.adaptive_avg_pool2d(pixel_values.mean(1), self.grid)  # (B, grid, grid)
+
+    def logits_and_attention_grid(self, pixel_values):
+        cells = self._cells(pixel_values)
+        maps = torch.zeros(len(pixel_values), len(self.names), self.grid, self.grid)
+        for i, name in enumerate(self.names):
+            maps[:, i][(slice(None), *self.regions[name])] = 1.0
+        maps = maps / maps.sum(dim=(2, 3), keepdim=True)
+        return self.forward(pixel_values).logits, maps
+
+    def forward(self, pixel_values):
+        cells = self._cells(pixel_values)
+        logits = torch.stack([cells[(slice(None), *self.regions[n])].mean(dim=(1, 2)) / 2 for n in self.names], 1)
+        return SimpleNamespace(logits=logits)
+
+
+def bright_faces(count: int, size: int = 64) -> list:
+    """Grey images with a bright top-left quarter; regions: "top_left" there, "bottom_right" opposite."""
+    faces = []
+    for i in range(count):
+        pixels = np.full((size, size, 3), 60 + i, dtype=np.uint8)
+        pixels[: size // 2, : size // 2] = 230
+        boxes = {"top_left": (0, 0, size // 2, size // 2), "bottom_right": (size // 2, size // 2, size, size)}
+        faces.append(RegionFace(Image.fromarray(pixels), boxes))
+    return faces
+
+
+def map_model() -> MapModel:
+    return MapModel(["top_left", "bottom_right"], {"top_left": (slice(0, 2), slice(0, 2)),
+                                                   "bottom_right": (slice(2, 4), slice(2, 4))})  # fmt: skip
+
+
+def test_region_scores_of_maps_that_sit_on_their_regions():
+    scores = score_attention(map_model(), build_image_processor(64), bright_faces(3))
+    for name in ("top_left", "bottom_right"):
+        assert scores[name]["pointing_game"] == 1.0 and scores[name]["faces"] == 3
+        assert scores[name]["area_share"] == pytest.approx(0.25)
+        assert scores[name]["energy"] > 0.5  # 2× its share: bilinear upsampling spreads a little past the edge
+
+
+def test_regions_as_lists_of_boxes_score_like_the_union():
+    faces = bright_faces(2)
+    for face in faces:  # the top-left quarter as two halves
+        face.boxes["top_left"] = [(0, 0, 32, 16), (0, 16, 32, 32)]
+    scores = score_attention(map_model(), build_image_processor(64), faces)
+    assert scores["top_left"]["area_share"] == pytest.approx(0.25) and scores["top_left"]["pointing_game"] == 1.0
+
+
+def test_deletion_hides_the_evidence_only_where_the_map_points():
+    changes = deletion_test(map_model(), build_image_processor(64), bright_faces(4), ["top_left"] + ["bottom_right"])
+    top_left = changes["top_left"]
+    assert top_left["control_attribute"] == "bottom_right"
+    # Hiding the bright quarter's brightest tenth moves its logit; the moved mask and the other map hide grey only.
+    assert top_left["region"] > 0.05 and top_left["region"] > 5 * max(top_left["moved"], top_left["other_attribute"])
+
+
+def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
+    # With global average pooling and a linear classifier Grad-CAM reduces to CAM: ReLU(W_l · feature map).
+    torch.manual_seed(0)
+    config = tiny_config(sequence_encoder="none", pooling="average", backbone_config=tiny_backbone(), num_labels=3)
+    model = ResNetLstmAttentionForImageClassification(config).eval()
+    pixel_values = torch.randn(2, 3, 64, 64)
+    maps, probabilities, titles = grad_cam_maps(model, pixel_values, ["LABEL_1", "LABEL_2"])
+    assert maps.shape == (2, 2, 2, 2) and titles == ["LABEL_1", "LABEL_2"]
+    with torch.no_grad():
+        feature_map = model.model.forward_features(pixel_values)  # (B, C, H, W)
+        cam = torch.relu(torch.einsum("lc,bchw->blhw", model.classifier.weight[1:], feature_map))
+        torch.testing.assert_close(probabilities, torch.sigmoid(model(pixel_values).logits))
+    expected = cam / cam.sum(dim=(2, 3), keepdim=True)
+    torch.testing.assert_close(maps, torch.where(cam.sum((2, 3), keepdim=True) > 0, expected, torch.full_like(cam, 0.25)))
+
+
+def test_grad_cam_goes_through_the_same_region_scores_on_synthetic_faces():
+    torch.manual_seed(0)
+    names = dict(enumerate(SYNTHETIC_ATTRIBUTES))
+    config = tiny_config(sequence_encoder="none", pooling="average", backbone_config=tiny_backbone(),
+                         num_labels=len(names), id2label=names)  # fmt: skip
+    model = ResNetLstmAttentionForImageClassification(config).eval()
+    faces = [make_face(0, "test", i) for i in range(4)]
+    scores = score_attention(model, build_image_processor(64), faces, method="grad_cam")
+    assert set(scores) == set(SYNTHETIC_ATTRIBUTES)
+    assert all(0 <= s["pointing_game"] <= 1 and 0 < s["energy"] <= 1 and s["faces"] == 4 for s in scores.values())
+
+
+def test_attention_maps_script_scores_real_crops_with_cached_landmarks(tmp_path, capsys):
+    from test_visualize import script
+
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 2, "validation": 2, "test": 3})
+    (data_dir / "img_align_celeba" / "000007.jpg").unlink()  # a partial release: one test image is missing
+    landmarks = tmp_path / "landmarks.json"
+    # Detection needs real faces; the script reads cached landmarks first (one crop "without a face").
+    landmarks.write_text(json.dumps({"000005.jpg": CELEBA_LANDMARKS.tolist(), "000006.jpg": None}))
+    torch.manual_seed(0)
+    names = dict(enumerate(SYNTHETIC_ATTRIBUTES))
+    model_dir = tmp_path / "model"
+    ResNetLstmAttentionForImageClassification(tiny_config(num_labels=len(names), id2label=names)).save_pretrained(model_dir)
+    build_image_processor(64).save_pretrained(model_dir)
+    output = tmp_path / "scores.json"
+    scores = script("attention_maps").main(["--model", str(model_dir), "--score", "--data_dir", str(data_dir),
+                                            "--split", "test", "--landmarks", str(landmarks), "--deletion",
+                                            "--score_output", str(output)])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "Landmarks found on 1 of 2 crops (1 without a detected face, left out)." in printed
+    regions = {"Eyeglasses", "Mustache", "Smiling", "Wearing_Lipstick", "Wearing_Hat", "Blond_Hair", "Bald"}
+    assert set(scores["regions"]) == regions and set(scores["deletion"]) == regions  # Male has no region
+    assert json.loads(output.read_text()) == scores and "| Mustache |" in printed
