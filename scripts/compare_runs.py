@@ -61,20 +61,22 @@ def bootstrap_mean_difference(correct_a: np.ndarray, correct_b: np.ndarray) -> t
     return float(per_image.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
-def compare(labels: np.ndarray, baseline: np.ndarray, run: np.ndarray, attributes: list[str]) -> tuple[str, dict]:
-    """Markdown table (mean, then each attribute) and the numbers, for one run against the baseline."""
+def compare(labels: np.ndarray, baseline: np.ndarray, run: np.ndarray, attributes: list[str], majority: np.ndarray
+            ) -> tuple[str, dict]:  # fmt: skip
+    """Markdown table (mean, then each attribute, beside the majority-class accuracy) and the numbers, for one run
+    against the baseline."""
     correct_a, correct_b = baseline == labels, run == labels
     mean, low, high = bootstrap_mean_difference(correct_a, correct_b)
     summary = {"baseline_accuracy": float(correct_a.mean()), "accuracy": float(correct_b.mean()),
                "difference": mean, "interval": [low, high], "attributes": {}}  # fmt: skip
-    lines = ["| attribute | baseline | run | run − baseline (95 % interval) | only baseline right / only run right |",
-             "|---|---|---|---|---|",
-             f"| **mean of {len(attributes)}** | {correct_a.mean():.2%} | {correct_b.mean():.2%} | "
+    lines = ["| attribute | majority class | baseline | run | run − baseline (95 % interval) | "
+             "only baseline right / only run right |", "|---|---|---|---|---|---|",
+             f"| **mean of {len(attributes)}** | {majority.mean():.2%} | {correct_a.mean():.2%} | {correct_b.mean():.2%} | "
              f"{mean:+.2%} ({low:+.2%} to {high:+.2%}, bootstrap) | |"]  # fmt: skip
     for i, name in enumerate(attributes):
         difference, half, a_only, b_only = paired_interval(correct_a[:, i], correct_b[:, i])
         summary["attributes"][name] = {"difference": difference, "half_width": half}
-        lines.append(f"| {name} | {correct_a[:, i].mean():.2%} | {correct_b[:, i].mean():.2%} | {difference:+.2%} "
+        lines.append(f"| {name} | {majority[i]:.2%} | {correct_a[:, i].mean():.2%} | {correct_b[:, i].mean():.2%} | {difference:+.2%} "
                      f"(± {half:.2%}) | {a_only} / {b_only} |")  # fmt: skip
     return "\n".join(lines), summary
 
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
         run_files, run_attributes, decisions = read_predictions(Path(run))
         if run_files != files or run_attributes != attributes:
             raise SystemExit(f"{run} predicted other files or attributes than {args.baseline}: not a paired comparison.")
-        table, results[run] = compare(labels, baseline, decisions, attributes)
+        table, results[run] = compare(labels, baseline, decisions, attributes, majority)
         sections.append(f"### {run} against {args.baseline}\n\n{table}")
     text = "\n\n".join(sections) + "\n"
     print(text)

@@ -149,3 +149,18 @@ def test_a_real_browser_uploads_photos_sees_faces_boxes_and_errors(app, tmp_path
     finally:
         driver.quit()
     assert (tmp_path / "faces.png").stat().st_size > 10_000
+
+
+@pytest.mark.skipif((not CHROMIUM or not CHROMEDRIVER) and not os.environ.get("CI"),
+                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")  # fmt: skip
+def test_screenshot_script_shows_the_demo_after_a_run(tmp_path):
+    # The command beside README's web demo picture.
+    from test_visualize import script
+
+    model = saved_model(tmp_path / "model", "attribute_queries")
+    output = tmp_path / "web_demo.png"
+    script("web_demo_screenshot").main(["--model", str(model), "--output", str(output), "--height", "1200"])
+    with Image.open(output) as picture:
+        assert picture.width == 1400 and picture.height > 900  # the window, less what headless keeps for itself
+        pixels = np.asarray(picture.convert("RGB")).astype(int)
+    assert (np.abs(pixels - (255, 215, 0)).sum(axis=-1) < 60).sum() > 500  # the photo came back with its boxes
