@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in image pixels, x1/y1 excluded
-METHODS = ("attention", "grad_cam")
+METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
 
 
 def config_label_names(config) -> list[str]:
@@ -61,18 +61,21 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
     return maps, probabilities, titles
 
 
-def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None):
-    """(maps (B, M, H, W), probabilities (B, L), titles): Grad-CAM on the token stage's feature map, one map per
-    chosen attribute (Selvaraju et al. 2017: the map weighted by its channels' mean gradient of the logit, ReLU).
+def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None, stage: str | None = None):
+    """(maps (B, M, H, W), probabilities (B, L), titles): Grad-CAM on a backbone stage's feature map (default: the
+    token stage), one map per chosen attribute (Selvaraju et al. 2017: the map weighted by its channels' mean
+    gradient of the logit, ReLU).
 
     For any variant; with the plain ResNet (`sequence_encoder="none"`, `pooling="average"`, stage4 tokens) it is
-    the usual Grad-CAM of the last convolutional stage. Each map sums to 1 (uniform where the ReLU leaves nothing).
+    the usual Grad-CAM of the last convolutional stage, and `stage="stage3"` gives the finer map of the stage
+    before. Each map sums to 1 (uniform where the ReLU leaves nothing).
     """
     names = config_label_names(model.config)
     chosen = attributes or names
+    index = model.base_model.token_stage_index if stage is None else model.base_model.backbone.stage_names.index(stage)
     with torch.enable_grad():
         outputs = model(pixel_values, output_hidden_states=True)
-        feature_map = outputs.hidden_states[model.base_model.token_stage_index]  # (B, C, H, W), on the logits' path
+        feature_map = outputs.hidden_states[index]  # (B, C, H, W), on the logits' path
         maps = []
         for index in _indices(names, chosen):
             gradient = torch.autograd.grad(outputs.logits[:, index].sum(), feature_map, retain_graph=True)[0]
@@ -86,10 +89,12 @@ def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | Non
 
 
 def attribute_maps(model, pixel_values: torch.Tensor, attributes: list[str], method: str = "attention"):
-    """(maps (B, M, H, W) with one map per attribute, probabilities (B, L)) by `method` ("attention" or
-    "grad_cam"). A `mean`-pooling model's single attention map stands for every attribute."""
-    if method == "grad_cam":
-        maps, probabilities, _ = grad_cam_maps(model, pixel_values, attributes)
+    """(maps (B, M, H, W) with one map per attribute, probabilities (B, L)) by `method`: "attention", "grad_cam"
+    (on the token stage) or "grad_cam:STAGE". A `mean`-pooling model's single attention map stands for every
+    attribute."""
+    if method.split(":")[0] == "grad_cam":
+        stage = method.split(":", 1)[1] if ":" in method else None
+        maps, probabilities, _ = grad_cam_maps(model, pixel_values, attributes, stage)
         return maps, probabilities
     if method != "attention":
         raise ValueError(f"Unknown map method {method!r}; choose one of {METHODS}.")

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-from face_attributes.interpretability import METHODS, config_label_names
+from face_attributes.interpretability import config_label_names
 from face_attributes.predictions import expand_inputs
 from face_attributes.visualize import attention_map_figure
 
@@ -45,8 +45,9 @@ def main(argv=None):
                              "setting) and print a table; --score_output writes it as JSON too.")  # fmt: skip
     parser.add_argument("--dataset_config_name", default="default", help="Synthetic setting for --score.")
     parser.add_argument("--score_output", help="JSON file for the --score numbers.")
-    parser.add_argument("--method", choices=METHODS, default="attention",
-                        help="Maps to score: the model's attention, or Grad-CAM (any model, the plain ResNet too).")
+    parser.add_argument("--method", default="attention",
+                        help="Maps to score: `attention` (the model's own), or `grad_cam` (any model, the plain ResNet "
+                             "too; on the token stage, or `grad_cam:stage3` on another backbone stage).")  # fmt: skip
     parser.add_argument("--deletion", action="store_true",
                         help="With --score, also hide each map's most-attended 10 %% and two controls (deletion test) "
                              "on the first --deletion_faces faces.")  # fmt: skip

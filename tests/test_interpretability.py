@@ -144,6 +144,8 @@ def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
         torch.testing.assert_close(probabilities, torch.sigmoid(model(pixel_values).logits))
     expected = cam / cam.sum(dim=(2, 3), keepdim=True)
     torch.testing.assert_close(maps, torch.where(cam.sum((2, 3), keepdim=True) > 0, expected, torch.full_like(cam, 0.25)))
+    finer, _, _ = grad_cam_maps(model, pixel_values, ["LABEL_1"], stage="stage3")  # the stage before: 4×4 at 64 px
+    assert finer.shape == (2, 1, 4, 4) and torch.allclose(finer.sum(dim=(2, 3)), torch.ones(2, 1))
 
 
 def test_grad_cam_goes_through_the_same_region_scores_on_synthetic_faces():
@@ -155,6 +157,8 @@ def test_grad_cam_goes_through_the_same_region_scores_on_synthetic_faces():
     faces = [make_face(0, "test", i) for i in range(4)]
     scores = score_attention(model, build_image_processor(64), faces, method="grad_cam")
     assert set(scores) == set(SYNTHETIC_ATTRIBUTES)
+    with pytest.raises(ValueError, match="Unknown map method 'gradcam'"):
+        score_attention(model, build_image_processor(64), faces, method="gradcam")
     assert all(0 <= s["pointing_game"] <= 1 and 0 < s["energy"] <= 1 and s["faces"] == 4 for s in scores.values())
 
 
