@@ -139,9 +139,8 @@ def _generate_celeba(attributes: str, partitions: str, images: str, split: str, 
             yield {"image": os.path.join(images, row[0]), **{n: (int(v) + 1) // 2 for n, v in zip(names, row[1:])}}
 
 
-def _report_missing_images(attributes: str, images: str) -> None:
-    """One warning when the annotations list images the folder does not have (a partial release)."""
-    _, rows = _read_celeba_table(attributes, report=False)
+def _report_missing_images(attributes: str, rows: list[list[str]], images: str) -> None:
+    """One warning when the annotation rows list images the folder does not have (a partial release)."""
     present = set(os.listdir(images))
     missing = [row[0] for row in rows if row[0] not in present]
     if missing:
@@ -158,8 +157,9 @@ def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDi
             f"{data_dir} has neither list_attr_celeba.txt (original release) nor list_attr_celeba.csv (Kaggle)."
         )
     attributes, partitions, images = (str(p.resolve()) for p in found)
-    _read_celeba_table(attributes)  # bad rows stop here with file, line and image, before any dataset is built
-    _report_missing_images(attributes, images)
+    # Bad rows stop here with file, line and image, before any dataset is built.
+    _, rows = _read_celeba_table(attributes)
+    _report_missing_images(attributes, rows, images)
     features = Features({"image": Image(), **{name: Value("int8") for name in _attribute_names(attributes)}})
     # The modification times are part of the cache key: edited annotations, or images added to or removed from the
     # folder, are read again.

@@ -77,7 +77,6 @@ class MapModel(torch.nn.Module):
         return torch.nn.functional.adaptive_avg_pool2d(pixel_values.mean(1), self.grid)  # (B, grid, grid)
 
     def logits_and_attention_grid(self, pixel_values):
-        cells = self._cells(pixel_values)
         maps = torch.zeros(len(pixel_values), len(self.names), self.grid, self.grid)
         for i, name in enumerate(self.names):
             maps[:, i][(slice(None), *self.regions[name])] = 1.0
