@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageFilter
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in image pixels, x1/y1 excluded
 METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
@@ -297,10 +297,21 @@ def _top_share_mask(heat: torch.Tensor, share: float) -> torch.Tensor:
     return mask.view_as(heat)
 
 
-def _occlude(image: Image.Image, mask: torch.Tensor) -> Image.Image:
-    """The image with the masked pixels set to the image's mean colour."""
+DELETION_FILLS = ("mean", "blur")
+BLUR_RADIUS = 8  # pixels: wipes out eyes, brows and lips on a 178×218 crop, keeps the face's colours and light
+
+
+def occlude(image: Image.Image, mask: torch.Tensor, fill: str = "mean") -> Image.Image:
+    """The image with the masked pixels hidden: set to the image's mean colour ("mean"), or replaced by a Gaussian
+    blur of the image ("blur": the detail goes, the colours and light stay, so the face looks less altered)."""
+    if fill not in DELETION_FILLS:
+        raise ValueError(f"Unknown deletion fill {fill!r}; choose one of {DELETION_FILLS}.")
     pixels = np.asarray(image, dtype=np.float32).copy()
-    pixels[mask.numpy()] = pixels.reshape(-1, 3).mean(axis=0)
+    if fill == "mean":
+        pixels[mask.numpy()] = pixels.reshape(-1, 3).mean(axis=0)
+    else:
+        blurred = np.asarray(image.filter(ImageFilter.GaussianBlur(BLUR_RADIUS)), dtype=np.float32)
+        pixels[mask.numpy()] = blurred[mask.numpy()]
     return Image.fromarray(pixels.round().astype(np.uint8))
 
 
@@ -322,11 +333,12 @@ def control_attribute(faces: list, attribute: str, candidates: list[str]) -> str
 
 @torch.no_grad()
 def deletion_test(model, image_processor, faces: list, attributes: list[str] | None = None, batch_size: int = 32,
-                  method: str = "attention", share: float = DELETION_SHARE) -> dict[str, dict[str, float]]:  # fmt: skip
+                  method: str = "attention", share: float = DELETION_SHARE, fill: str = "mean"
+                  ) -> dict[str, dict[str, float]]:  # fmt: skip
     """Does hiding what the map points at change the prediction, more than hiding something else?
 
-    Per attribute and face: the most-attended `share` of the image is set to its mean colour and the attribute's
-    probability recomputed. Two controls hide the same number of pixels: the same mask moved half the image down
+    Per attribute and face: the most-attended `share` of the image is hidden (`fill`: set to its mean colour, or
+    blurred; see `occlude`) and the attribute's probability recomputed. Two controls hide the same number of pixels: the same mask moved half the image down
     (wrapping round), and the most-attended `share` of another attribute's map (the one whose region overlaps
     least: is the map specific to its attribute, or just "the face"?). Returns the mean absolute change in the
     attribute's probability for each (`region`, `moved`, `other_attribute`, and which attribute that was).
@@ -345,7 +357,7 @@ def deletion_test(model, image_processor, faces: list, attributes: list[str] | N
             variants = {"region": masks[:, m], "moved": masks[:, m].roll(masks.shape[-2] // 2, dims=-2),
                         "other_attribute": masks[:, other]}  # fmt: skip
             for kind, kind_masks in variants.items():
-                occluded = [_occlude(face.image, mask) for face, mask in zip(chunk, kind_masks)]
+                occluded = [occlude(face.image, mask, fill) for face, mask in zip(chunk, kind_masks)]
                 pixel_values = image_processor(occluded, return_tensors="pt")["pixel_values"].to(model.device)
                 after = torch.sigmoid(model(pixel_values).logits.float()).cpu()[:, label]
                 changes[attribute][kind] += (after - probabilities[:, label]).abs().tolist()

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-from face_attributes.interpretability import config_label_names
+from face_attributes.interpretability import DELETION_FILLS, config_label_names
 from face_attributes.predictions import expand_inputs
 from face_attributes.visualize import attention_map_figure
 
@@ -52,6 +52,8 @@ def main(argv=None):
                         help="With --score, also hide each map's most-attended 10 %% and two controls (deletion test) "
                              "on the first --deletion_faces faces.")  # fmt: skip
     parser.add_argument("--deletion_faces", type=int, default=500, help="Faces for the deletion test.")
+    parser.add_argument("--deletion_fill", choices=DELETION_FILLS, default="mean",
+                        help="How the deletion test hides pixels: the image's mean colour, or a blur of the image.")
     parser.add_argument("--landmarks", help="JSON cache of the detected landmarks of real faces (read, or written).")
     args = parser.parse_args(argv)
     if args.score:
@@ -90,8 +92,10 @@ def score(args) -> dict:
     print(attention_score_table(scores["regions"]))
     if args.deletion:
         subset = faces[: args.deletion_faces]
-        scores["deletion"] = deletion_test(model, processor, subset, args.attributes, method=args.method)
-        print(f"\nDeletion test on {len(subset)} faces (mean |change| of the attribute's probability):")
+        scores["deletion"] = deletion_test(model, processor, subset, args.attributes, method=args.method,
+                                           fill=args.deletion_fill)  # fmt: skip
+        print(f"\nDeletion test ({args.deletion_fill} fill) on {len(subset)} faces (mean |change| of the attribute's "
+              "probability):")  # fmt: skip
         print(deletion_table(scores["deletion"]))
     if args.score_output:
         Path(args.score_output).write_text(json.dumps(scores, indent=2))

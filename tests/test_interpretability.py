@@ -24,6 +24,7 @@ from face_attributes.interpretability import (
     face_part_boxes,
     grad_cam_maps,
     landmark_regions,
+    occlude,
     score_attention,
 )
 from face_attributes.synthetic import SYNTHETIC_ATTRIBUTES, make_face
@@ -127,6 +128,26 @@ def test_deletion_hides_the_evidence_only_where_the_map_points():
     assert top_left["control_attribute"] == "bottom_right"
     # Hiding the bright quarter's brightest tenth moves its logit; the moved mask and the other map hide grey only.
     assert top_left["region"] > 0.05 and top_left["region"] > 5 * max(top_left["moved"], top_left["other_attribute"])
+
+
+def test_blur_fill_changes_only_the_masked_pixels_and_keeps_their_colours():
+    image = make_face(0, "test", 0).image
+    mask = torch.zeros(image.height, image.width, dtype=torch.bool)
+    mask[100:130, 50:120] = True  # across the eyes
+    before = np.asarray(image, dtype=np.float64)
+    for fill in ("mean", "blur"):
+        after = np.asarray(occlude(image, mask, fill), dtype=np.float64)
+        assert np.array_equal(after[~mask.numpy()], before[~mask.numpy()])
+        assert np.abs(after[mask.numpy()] - before[mask.numpy()]).mean() > 5  # the detail is gone
+    patch = before[mask.numpy()].mean(axis=0)  # the patch's own colour: blur stays nearer to it than the mean fill
+    blurred = np.asarray(occlude(image, mask, "blur"), dtype=np.float64)[mask.numpy()].mean(axis=0)
+    flat = np.asarray(occlude(image, mask, "mean"), dtype=np.float64)[mask.numpy()].mean(axis=0)
+    assert np.abs(blurred - patch).sum() < np.abs(flat - patch).sum()
+    with pytest.raises(ValueError, match="Unknown deletion fill 'noise'"):
+        occlude(image, mask, "noise")
+    changes = deletion_test(map_model(), build_image_processor(64), bright_faces(4), ["top_left", "bottom_right"],
+                            fill="blur")  # fmt: skip
+    assert changes["top_left"]["region"] > 2 * changes["top_left"]["moved"]
 
 
 def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
