@@ -46,6 +46,7 @@ from face_attributes.images import (
     drop_unreadable_images,
     make_batch_transform,
 )
+from face_attributes.interpretability import config_label_names
 from face_attributes.predictions import save_thresholds, write_predictions_csv
 from face_attributes.resume import (
     EpochToDataset,
@@ -189,7 +190,7 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
         hub = dict(cache_dir=model_args.cache_dir, revision=model_args.model_revision, token=model_args.token,
                    trust_remote_code=model_args.trust_remote_code)  # fmt: skip
         config = AutoConfig.from_pretrained(model_args.model_name_or_path, **hub)
-        trained_on = [config.id2label[i] for i in range(config.num_labels)]
+        trained_on = config_label_names(config)
         if trained_on != label_names:
             raise ValueError(
                 f"{model_args.model_name_or_path} was trained on labels {trained_on}, the data gives {label_names}: "

@@ -116,6 +116,7 @@ class FaceAttributePipeline:
     def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
         from transformers import AutoImageProcessor, AutoModelForImageClassification
 
+        from .interpretability import config_label_names
         from .onnx_model import OnnxClassifier, is_onnx_path
         from .predictions import load_thresholds
 
@@ -130,7 +131,7 @@ class FaceAttributePipeline:
             self.model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
             self.model.to(self.device).eval()
             self.processor = AutoImageProcessor.from_pretrained(model_dir)
-        self.label_names = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+        self.label_names = config_label_names(self.model.config)
         self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
         self.mode = faces
         self.detector = FaceDetector(self.device) if faces != "aligned" else None

@@ -72,10 +72,11 @@ def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | Non
     """
     names = config_label_names(model.config)
     chosen = attributes or names
-    index = model.base_model.token_stage_index if stage is None else model.base_model.backbone.stage_names.index(stage)
+    base = model.base_model
+    stage_index = base.token_stage_index if stage is None else base.backbone.stage_names.index(stage)
     with torch.enable_grad():
         outputs = model(pixel_values, output_hidden_states=True)
-        feature_map = outputs.hidden_states[index]  # (B, C, H, W), on the logits' path
+        feature_map = outputs.hidden_states[stage_index]  # (B, C, H, W), on the logits' path
         maps = []
         for index in _indices(names, chosen):
             gradient = torch.autograd.grad(outputs.logits[:, index].sum(), feature_map, retain_graph=True)[0]
@@ -244,12 +245,12 @@ def _image_size(faces: list) -> tuple[int, int]:
 
 
 def _heat_maps(model, image_processor, chunk: list, attributes: list[str], method: str):
-    """(heat (B, M, height, width) over the images, probabilities (B, L), the model's input tensor)."""
+    """(heat (B, M, height, width) over the images, probabilities (B, L))."""
     width, height = chunk[0].image.size
     pixel_values = image_processor([f.image for f in chunk], return_tensors="pt")["pixel_values"].to(model.device)
     maps, probabilities = attribute_maps(model, pixel_values, attributes, method)
     heat = upsample_to_image(maps.cpu(), pixel_values.shape[-2:], (width, height))  # (B, M, height, width)
-    return heat, probabilities.cpu(), pixel_values
+    return heat, probabilities.cpu()
 
 
 def score_attention(model, image_processor, faces: list, attributes: list[str] | None = None, batch_size: int = 64,
@@ -267,7 +268,7 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
     hits, energy, area = ({a: [] for a in attributes} for _ in range(3))
     for start in range(0, len(faces), batch_size):
         chunk = faces[start : start + batch_size]
-        heat, _, _ = _heat_maps(model, image_processor, chunk, attributes, method)
+        heat, _ = _heat_maps(model, image_processor, chunk, attributes, method)
         for m, attribute in enumerate(attributes):
             for face, face_heat in zip(chunk, heat[:, m]):
                 if attribute not in face.boxes:
@@ -349,7 +350,7 @@ def deletion_test(model, image_processor, faces: list, attributes: list[str] | N
     changes = {a: {"region": [], "moved": [], "other_attribute": []} for a in attributes}
     for start in range(0, len(faces), batch_size):
         chunk = faces[start : start + batch_size]
-        heat, probabilities, _ = _heat_maps(model, image_processor, chunk, attributes, method)
+        heat, probabilities = _heat_maps(model, image_processor, chunk, attributes, method)
         masks = _top_share_mask(heat, share)  # (B, M, height, width)
         for m, attribute in enumerate(attributes):
             label = names.index(attribute)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from face_attributes.interpretability import config_label_names  # noqa: E402
 from face_attributes.onnx_export import PARITY_TOLERANCE, export_onnx, quantize_int8  # noqa: E402
 from face_attributes.onnx_model import OnnxClassifier  # noqa: E402
 from transformers import AutoModelForImageClassification  # noqa: E402
@@ -72,7 +73,7 @@ def main(argv=None):
     print(f"Wrote {args.output}: onnx.checker passed; max |ONNX Runtime − PyTorch| on batches of 1 and 3: "
           + ", ".join(f"{name} {value:.1e}" for name, value in differences.items()) + f" (≤ {PARITY_TOLERANCE})")
     fp32 = OnnxClassifier(args.output)
-    label_names = [fp32.config.id2label[i] for i in range(fp32.config.num_labels)]
+    label_names = config_label_names(fp32.config)
     with_data = args.dataset_name or args.data_dir
     batches = validation_batches(fp32.image_processor(), label_names, args) if with_data else []
     runners = {"PyTorch": AutoModelForImageClassification.from_pretrained(args.model, trust_remote_code=True).eval(),
