@@ -65,7 +65,7 @@ def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, 
 
 def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
     names = pipeline.label_names
-    has_maps = pipeline.model.config.pooling != "average"
+    has_maps = pipeline.model.has_attention_maps
 
     def predict(path: str | None):
         image = open_upload(path)
@@ -81,7 +81,7 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
         if not aligned:
             return None
         if not has_maps:
-            raise gr.Error("This model has no attention (pooling='average'), so there is no map to show.")
+            raise gr.Error("This model has no attention (pooling='global_average'), so there is no map to show.")
         index = min(int(face_index or 0), len(aligned) - 1)
         return attention_picture(pipeline, aligned[index], attribute)
 

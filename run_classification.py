@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 import transformers
 from datasets import Image as ImageFeature
+from transformers.utils.auto_docstring import parse_docstring
 from transformers import (
     AutoConfig,
     AutoModelForImageClassification,
@@ -111,12 +111,14 @@ def config_fields_as_arguments(config_class) -> list[tuple]:
     """One (name, type, field) per field the config class declares, its help from the config's `Args:` docstring.
 
     The config stays the one place where a model option is defined, documented and validated: a new field
-    becomes a flag (and shows in --help) without being copied here.
+    becomes a flag (and shows in --help) without being copied here. The docstring is read by transformers' own
+    parser of its `Args:` format (the one `auto_docstring` uses), so re-indenting or re-wrapping it changes nothing.
     """
-    helps = dict(re.findall(r"^ {8}(\w+) \(.*?\):\n((?: {12}.*\n)+)", config_class.__doc__, re.MULTILINE))
+    documented, _ = parse_docstring(config_class.__doc__)
+    helps = {name: " ".join(doc["description"].split()) for name, doc in documented.items()}
     own = config_class.__annotations__
     return [
-        (f.name, f.type, field(default=f.default, metadata={"help": " ".join(helps.get(f.name, "").split())}))
+        (f.name, f.type, field(default=f.default, metadata={"help": helps.get(f.name, "")}))
         for f in dataclasses.fields(config_class)
         if f.name in own and f.name not in NOT_FLAGS
     ]

@@ -9,7 +9,10 @@ package, so it imports only transformers.
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-POOLING_TYPES = ("attribute_queries", "mean", "average")
+# The poolers of modeling_resnet_lstm_attention.POOLERS; the first two attend over the tokens.
+POOLING_TYPES = ("attribute_queries", "self_attention_mean", "global_average")
+# Names the poolings had before (configs saved with them load as the same pooling).
+POOLING_ALIASES = {"mean": "self_attention_mean", "average": "global_average"}
 SEQUENCE_ENCODERS = ("lstm", "gru", "none")
 
 # torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512. The tokens come from stage3
@@ -43,7 +46,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     A backbone turns the image into a feature map (B, C, H, W); its H·W positions, in raster order, are a
     sequence of tokens that a (bidirectional) LSTM reads; multi-head attention then weighs the LSTM outputs
     before the classifier. Each part can be switched off or swapped (`sequence_encoder`, `pooling`) to measure
-    what it buys: `sequence_encoder="none", pooling="average"` with the tokens from the backbone's last stage is
+    what it buys: `sequence_encoder="none", pooling="global_average"` with the tokens from the backbone's last stage is
     exactly the plain ResNet classifier.
 
     Args:
@@ -85,12 +88,13 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
             `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
             keys, the `value_stage` features under each token as values) and each query's output feeds its own
-            logit, so every attribute has its own attention map (as in Query2Label). `"mean"`: the original
-            design, self-attention over the LSTM outputs, then the mean over tokens feeds one linear classifier.
-            `"average"`: no attention, the global average of the encoded tokens feeds one linear classifier (with
-            `sequence_encoder="none"` and the last stage's tokens this is the plain ResNet + global average pool +
-            linear baseline). `"attribute_queries"` is the default: it gives every attribute a map of its own that
-            points at that attribute's evidence (docs/attention.md).
+            logit, so every attribute has its own attention map (as in Query2Label). `"self_attention_mean"`: the
+            original design, self-attention over the LSTM outputs, then the mean over tokens feeds one linear
+            classifier. `"global_average"`: no attention, the global average of the encoded tokens feeds one linear
+            classifier (with `sequence_encoder="none"` and the last stage's tokens this is the plain ResNet + global
+            average pool + linear baseline). `"attribute_queries"` is the default: it gives every attribute a map of
+            its own that points at that attribute's evidence (docs/attention.md). The earlier names `"mean"` and
+            `"average"` still load, as `"self_attention_mean"` and `"global_average"`.
         classifier_dropout (`float`, *optional*, defaults to 0.1):
             Dropout before the classifier.
         pos_weight (`list[float]`, *optional*):
@@ -129,6 +133,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         for field in ("lstm_dropout", "attention_dropout", "classifier_dropout"):
             if not 0.0 <= getattr(self, field) < 1.0:
                 raise ValueError(f"`{field}` must be in [0, 1), got {getattr(self, field)}.")
+        self.pooling = POOLING_ALIASES.get(self.pooling, self.pooling)
         if self.pooling not in POOLING_TYPES:
             raise ValueError(f"`pooling` must be one of {POOLING_TYPES}, got {self.pooling!r}.")
         if self.sequence_encoder not in SEQUENCE_ENCODERS:
@@ -148,7 +153,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
                     f"`value_stage` must name a backbone stage up to the token stage {out_features[-1]!r} "
                     f"({stage_names}), got {self.value_stage!r}."
                 )
-        if self.pooling != "average" and self.attention_hidden_size % self.num_attention_heads != 0:
+        if self.pooling != "global_average" and self.attention_hidden_size % self.num_attention_heads != 0:
             width = "the backbone's channels" if self.sequence_encoder == "none" else "lstm_hidden_size * directions"
             raise ValueError(
                 f"`num_attention_heads` ({self.num_attention_heads}) must divide the attention width "

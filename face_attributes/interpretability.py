@@ -42,22 +42,22 @@ def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.
 def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None):
     """(maps (B, M, H, W), probabilities (B, L), map titles) from the attentions the model returns.
 
-    `attribute_queries` pooling: one map per chosen attribute, head-averaged. `mean` pooling: the pooled
+    `attribute_queries` pooling: one map per chosen attribute, head-averaged. `self_attention_mean`: the pooled
     output is the mean over queries of the attended tokens, so the weight each token contributes is the
     attention averaged over queries (and heads): that one map is what the classifier actually used.
     """
-    if model.config.pooling == "average":
-        raise ValueError("A model with `pooling='average'` has no attention, so it has no attention maps.")
+    if not model.has_attention_maps:
+        raise ValueError(f"A model with `pooling={model.config.pooling!r}` has no attention, so it has no attention maps.")
     logits, weights = logits_and_attention_grid(model, pixel_values)  # (B, L), (B, Q, H, W)
     probabilities = torch.sigmoid(logits.float())
     names = config_label_names(model.config)
-    if model.config.pooling == "attribute_queries":
+    if model.per_label_attention_maps:
         chosen = attributes or names
         maps = weights[:, _indices(names, chosen)]  # (B, M, H, W)
         titles = chosen
     else:
         maps = weights.mean(dim=1, keepdim=True)  # (B, 1, H, W)
-        titles = ["attention (mean pooling)"]
+        titles = ["attention (self-attention mean pooling)"]
     return maps, probabilities, titles
 
 
@@ -66,7 +66,7 @@ def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | Non
     token stage), one map per chosen attribute (Selvaraju et al. 2017: the map weighted by its channels' mean
     gradient of the logit, ReLU).
 
-    For any variant; with the plain ResNet (`sequence_encoder="none"`, `pooling="average"`, stage4 tokens) it is
+    For any variant; with the plain ResNet (`sequence_encoder="none"`, `pooling="global_average"`, stage4 tokens) it is
     the usual Grad-CAM of the last convolutional stage, and `stage="stage3"` gives the finer map of the stage
     before. Each map sums to 1 (uniform where the ReLU leaves nothing).
     """
@@ -91,7 +91,7 @@ def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | Non
 
 def attribute_maps(model, pixel_values: torch.Tensor, attributes: list[str], method: str = "attention"):
     """(maps (B, M, H, W) with one map per attribute, probabilities (B, L)) by `method`: "attention", "grad_cam"
-    (on the token stage) or "grad_cam:STAGE". A `mean`-pooling model's single attention map stands for every
+    (on the token stage) or "grad_cam:STAGE". A `self_attention_mean` model's single attention map stands for every
     attribute."""
     if method.split(":")[0] == "grad_cam":
         stage = method.split(":", 1)[1] if ":" in method else None
@@ -260,7 +260,7 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
     Per attribute, over the faces that have its region: `pointing_game`, the share of maps whose maximum (after
     bilinear upsampling to the face's pixels, each token at its receptive field's centre: `upsample_to_image`) lies
     inside the region or within 8 px of it; `energy`, the share of the upsampled map's mass inside the region;
-    `area_share`, the region's share of the image (what a uniform map would give). With `mean` pooling the model
+    `area_share`, the region's share of the image (what a uniform map would give). With `self_attention_mean` pooling the model
     has one map, scored against every attribute's region. `method="grad_cam"` scores Grad-CAM maps instead.
     """
     attributes = _scored_attributes(model, faces, attributes)

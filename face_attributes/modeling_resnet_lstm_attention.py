@@ -34,17 +34,17 @@ class ResNetLstmAttentionModelOutput(ModelOutput):
     r"""
     The model reads the image in three steps, like DETR's backbone → encoder → decoder: the backbone's feature map
     becomes H·W tokens in raster order, the sequence encoder (LSTM, GRU or none) puts each token in context, and
-    the attention layer (absent with `pooling="average"`) turns them into what the classifier reads.
+    the attention layer (absent with `pooling="global_average"`) turns them into what the classifier reads.
 
     last_hidden_state (`torch.FloatTensor`):
         The output of the last layer, the one the `attentions` belong to. `pooling="attribute_queries"`:
-        `(batch_size, num_labels, hidden)`, one vector per label query. `pooling="mean"`: `(batch_size,
-        height * width, hidden)`, the attended tokens. `pooling="average"` (no attention): the encoded tokens,
+        `(batch_size, num_labels, hidden)`, one vector per label query. `pooling="self_attention_mean"`:
+        `(batch_size, height * width, hidden)`, the attended tokens. `pooling="global_average"` (no attention): the encoded tokens,
         `(batch_size, height * width, hidden)`. `hidden` is `config.attention_hidden_size`.
     pooler_output (`torch.FloatTensor`):
         What the classifier reads: `(batch_size, num_labels, hidden)` for `"attribute_queries"` (the same
         tensor as `last_hidden_state`), the mean of `last_hidden_state` over tokens `(batch_size, hidden)` for
-        `"mean"` and `"average"`.
+        `"self_attention_mean"` and `"global_average"`.
     encoder_last_hidden_state (`torch.FloatTensor` of shape `(batch_size, height * width, hidden)`):
         The sequence encoder's output: every token in context (the tokens themselves with
         `sequence_encoder="none"`). The attention's keys are computed from it.
@@ -56,7 +56,7 @@ class ResNetLstmAttentionModelOutput(ModelOutput):
     attentions (`tuple(torch.FloatTensor)`, *optional*):
         With `output_attentions=True` (pooling with attention only): `(attention_weights,)` of shape
         `(batch_size, num_heads, num_queries, height * width)`; `num_queries` is `num_labels` for
-        `"attribute_queries"` and `height * width` for `"mean"`. Each row sums to 1 over the tokens, and the
+        `"attribute_queries"` and `height * width` for `"self_attention_mean"`. Each row sums to 1 over the tokens, and the
         weights lie on the path to `last_hidden_state` and the logits.
     """
 
@@ -233,6 +233,71 @@ class ResNetLstmAttentionQueryClassifier(nn.Module):
         return (per_label * self.weight).sum(dim=-1) + self.bias  # (B, L, D) → (B, L)
 
 
+class ResNetLstmAttentionQueryPooler(nn.Module):
+    """`"attribute_queries"`: one learned query per label cross-attends over the tokens (the encoded tokens with their
+    positions as keys, the value stage's features as values); query l's output feeds only logit l (Query2Label)."""
+
+    has_attention_maps = True
+    per_label_outputs = True  # (B, L, D): the head reads each label's vector with its own weights
+    reads_value_stage = True
+
+    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
+        super().__init__()
+        self.attention = ResNetLstmAttentionAttention(config, value_size=value_size)
+        self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
+
+    def forward(self, encoded, keys, values, output_attentions=False):
+        queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
+        per_label, weights = self.attention(queries, keys, values, output_attentions)  # (B, L, D)
+        return per_label, per_label, weights
+
+
+class ResNetLstmAttentionSelfAttentionMeanPooler(nn.Module):
+    """`"self_attention_mean"` (the seed's design): self-attention over the encoded tokens, then their mean."""
+
+    has_attention_maps = True
+    per_label_outputs = False
+    reads_value_stage = False
+
+    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
+        super().__init__()
+        self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
+
+    def forward(self, encoded, keys, values, output_attentions=False):
+        attended, weights = self.attention(keys, keys, encoded, output_attentions)  # (B, H*W, D)
+        return attended, attended.mean(dim=1), weights  # pooled: (B, D)
+
+
+class ResNetLstmAttentionAveragePooler(nn.Module):
+    """`"global_average"`: no attention, the mean of the encoded tokens (the plain ResNet's global average pool)."""
+
+    has_attention_maps = False
+    per_label_outputs = False
+    reads_value_stage = False
+
+    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
+        super().__init__()
+
+    def forward(self, encoded, keys, values, output_attentions=False):
+        return encoded, encoded.mean(dim=1), None  # (B, H*W, D), (B, D)
+
+
+# `config.pooling` → the pooler (the config checks the name). Code outside this file asks the pooler what it has.
+POOLERS = {
+    "attribute_queries": ResNetLstmAttentionQueryPooler,
+    "self_attention_mean": ResNetLstmAttentionSelfAttentionMeanPooler,
+    "global_average": ResNetLstmAttentionAveragePooler,
+}
+
+# Folders saved before the poolers were modules hold the attention weights on the base model itself.
+WEIGHT_PATHS_BEFORE_POOLERS = {
+    r"^model\.attribute_queries$": "model.pooler.attribute_queries",
+    r"^attribute_queries$": "pooler.attribute_queries",
+    r"^model\.attention\.": "model.pooler.attention.",
+    r"^attention\.": "pooler.attention.",
+}
+
+
 class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
     config_class = ResNetLstmAttentionConfig
     config: ResNetLstmAttentionConfig
@@ -250,7 +315,7 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
             init.zeros_(module.bias)
             return
         super()._init_weights(module)
-        if isinstance(module, ResNetLstmAttentionModel) and module.attribute_queries is not None:
+        if isinstance(module, ResNetLstmAttentionQueryPooler):
             init.normal_(module.attribute_queries, std=0.02)
         elif isinstance(module, nn.GRU):  # transformers initialises nn.LSTM the same way
             for name, parameter in module.named_parameters():
@@ -258,6 +323,23 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
         elif isinstance(module, ResNetLstmAttentionQueryClassifier):
             init.normal_(module.weight, std=0.02)
             init.zeros_(module.bias)
+
+    @classmethod
+    def from_pretrained(cls, *args, key_mapping: dict[str, str] | None = None, **kwargs):
+        loaded = super().from_pretrained(*args, key_mapping={**WEIGHT_PATHS_BEFORE_POOLERS, **(key_mapping or {})}, **kwargs)
+        # transformers would save a renamed folder back in its old layout; save every folder in the current one.
+        (loaded[0] if isinstance(loaded, tuple) else loaded)._weight_conversions = None
+        return loaded
+
+    @property
+    def has_attention_maps(self) -> bool:
+        """Whether the pooler attends over the tokens (`output_attentions=True` then returns its weights)."""
+        return self.base_model.pooler.has_attention_maps
+
+    @property
+    def per_label_attention_maps(self) -> bool:
+        """Whether every label has an attention map of its own (else one map stands for all of them)."""
+        return self.base_model.pooler.per_label_outputs
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         self.config.auto_map = {**AUTO_MAP, **(getattr(self.config, "auto_map", None) or {})}
@@ -299,7 +381,7 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
 
 
 class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
-    """Backbone feature map → spatial tokens → sequence encoder → attention (queries or self-attention)."""
+    """Backbone feature map → spatial tokens → sequence encoder → pooler (attention over the tokens, or their mean)."""
 
     def __init__(self, config: ResNetLstmAttentionConfig):
         super().__init__(config)
@@ -318,21 +400,17 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         if isinstance(stages, nn.ModuleList):
             del stages[self.token_stage_index :]  # stages[k - 1] is "stageK"
         self.backbone_maps_layer = ResNetLstmAttentionBackboneMaps(self.token_stage_index)
-        token_size = self.backbone.channels[-1]
         self.sequence_encoder = None
         if config.sequence_encoder != "none":
-            self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=token_size)
-        self.attribute_queries = None
-        self.attention = None
+            self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=self.backbone.channels[-1])
+        pooler_class = POOLERS[config.pooling]
+        # The attribute queries read the value stage's features under the tokens their keys point at.
         self.value_stage_index = None
-        if config.pooling == "attribute_queries":
-            # One learned query per label; it reads the value stage's features under the tokens its keys point at.
+        value_size = config.attention_hidden_size
+        if pooler_class.reads_value_stage:
             self.value_stage_index = self.backbone.stage_names.index(config.value_stage)
             value_size = self.backbone.num_features[self.value_stage_index]
-            self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
-            self.attention = ResNetLstmAttentionAttention(config, value_size=value_size)
-        elif config.pooling == "mean":
-            self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
+        self.pooler = pooler_class(config, value_size=value_size)
         self.post_init()
 
     def backbone_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -347,6 +425,20 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
     def forward_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The unpooled feature map (B, C, H, W) of the configured backbone stage."""
         return self.backbone_maps(pixel_values)[-1]
+
+    def attention_keys(self, encoded: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        """The encoded tokens, plus where each sits on the grid when `position_encoding` (keys only, as in DETR)."""
+        if not self.config.position_encoding:
+            return encoded
+        return encoded + sine_position_encoding(*grid, encoded.shape[-1], encoded.device, encoded.dtype)  # (B, N, D)
+
+    def value_tokens(self, maps: tuple[torch.Tensor, ...], tokens: torch.Tensor) -> torch.Tensor | None:
+        """What the attribute queries read: the value stage's features under each token (None for other poolers)."""
+        if self.value_stage_index is None:
+            return None
+        if self.value_stage_index == self.token_stage_index:
+            return tokens
+        return pool_to_token_grid(maps[self.value_stage_index], maps[-1].shape[-2:])  # (B, H*W, C')
 
     def forward(
         self,
@@ -366,27 +458,12 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         feature_map = maps[-1]  # (B, C, H, W)
         tokens = feature_map_to_tokens(feature_map)  # (B, H*W, C)
         encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)
-        sequence_states = (encoded,)
-        attention_weights = None
-        if self.attention is None:  # "average": no attention, the plain global average pool
-            last_hidden_state, pooled_output = encoded, encoded.mean(dim=1)  # (B, H*W, D), (B, D)
-        else:
-            keys = encoded
-            if self.config.position_encoding:
-                # Where a token sits goes into the attention keys (not the values), as in DETR.
-                height, width = feature_map.shape[-2:]
-                keys = encoded + sine_position_encoding(height, width, encoded.shape[-1], encoded.device, encoded.dtype)
-            if self.attribute_queries is not None:
-                queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
-                values = tokens
-                if self.value_stage_index != self.token_stage_index:
-                    values = pool_to_token_grid(maps[self.value_stage_index], feature_map.shape[-2:])  # (B, H*W, C')
-                last_hidden_state, attention_weights = self.attention(queries, keys, values, output_attentions)
-                pooled_output = last_hidden_state  # (B, L, D): one vector per label
-            else:  # "mean": self-attention over the tokens, then their mean
-                last_hidden_state, attention_weights = self.attention(keys, keys, encoded, output_attentions)
-                pooled_output = last_hidden_state.mean(dim=1)  # (B, H*W, D) → (B, D)
-            sequence_states += (last_hidden_state,)
+        keys = values = None
+        if self.pooler.has_attention_maps:
+            keys = self.attention_keys(encoded, feature_map.shape[-2:])  # (B, H*W, D)
+            values = self.value_tokens(maps, tokens)  # (B, H*W, C') or None
+        last_hidden_state, pooled_output, attention_weights = self.pooler(encoded, keys, values, output_attentions)
+        sequence_states = (encoded, last_hidden_state) if self.pooler.has_attention_maps else (encoded,)
 
         output = ResNetLstmAttentionModelOutput(
             last_hidden_state=last_hidden_state,
@@ -406,7 +483,7 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
         self.num_labels = config.num_labels
         self.model = ResNetLstmAttentionModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        if config.pooling == "attribute_queries":
+        if POOLERS[config.pooling].per_label_outputs:
             self.classifier = ResNetLstmAttentionQueryClassifier(config)
         else:
             self.classifier = nn.Linear(config.attention_hidden_size, config.num_labels)

@@ -85,8 +85,8 @@ def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: in
     model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True).eval()
     processor = AutoImageProcessor.from_pretrained(model_dir)
     metadata = build_metadata(model, processor, model_dir)
-    if attentions and metadata.pooling == "average":
-        raise ValueError(f"{model_dir} has pooling='average': it has no attention, so there are no maps to export.")
+    if attentions and not model.has_attention_maps:
+        raise ValueError(f"{model_dir} has pooling={metadata.pooling!r}: it has no attention, so there are no maps to export.")
     size = metadata.image_size
     example = torch.randn(2, 3, size, size)  # two images, so that the batch stays a dimension of its own
     output_names = ["logits", "attention_maps"] if attentions else ["logits"]

@@ -14,6 +14,9 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from .configuration_resnet_lstm_attention import POOLING_ALIASES
+from .modeling_resnet_lstm_attention import POOLERS
+
 METADATA_KEY = "face_attributes"  # one JSON string in the ONNX file's metadata_props
 
 
@@ -95,6 +98,9 @@ class OnnxClassifier:
         self.output_names = [o.name for o in self.session.get_outputs()]
         labels = self.metadata.id2label
         self.config = SimpleNamespace(id2label=labels, num_labels=len(labels), pooling=self.metadata.pooling)
+        # What the PyTorch model's pooler says about its maps (files exported earlier name the pooling by an alias).
+        pooler = POOLERS[POOLING_ALIASES.get(self.metadata.pooling, self.metadata.pooling)]
+        self.has_attention_maps, self.per_label_attention_maps = pooler.has_attention_maps, pooler.per_label_outputs
         self.device = torch.device("cpu")
 
     def _run(self, pixel_values: torch.Tensor, outputs: list[str]) -> list[np.ndarray]:

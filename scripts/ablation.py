@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # name → (what it is, run_classification.py flags). The first is the baseline the others are compared with.
 VARIANTS = {
     "plain": ("ResNet-18 + global average pool + linear (transformers' ResNetForImageClassification)",
-              ["--sequence_encoder", "none", "--pooling", "average", "--classifier_dropout", "0",
+              ["--sequence_encoder", "none", "--pooling", "global_average", "--classifier_dropout", "0",
                "--backbone_stage", "stage4"]),
     "attention": ("no sequence encoder, attribute queries over the backbone tokens",
                   ["--sequence_encoder", "none", "--pooling", "attribute_queries"]),
     "bilstm-mean": ("BiLSTM, self-attention, mean over tokens (the original design)",
-                    ["--sequence_encoder", "lstm", "--pooling", "mean"]),
+                    ["--sequence_encoder", "lstm", "--pooling", "self_attention_mean"]),
     "bilstm-queries": ("BiLSTM + attribute queries (the default model)",
                        ["--sequence_encoder", "lstm", "--pooling", "attribute_queries"]),
     "gru-queries": ("BiGRU + attribute queries", ["--sequence_encoder", "gru", "--pooling", "attribute_queries"]),
@@ -99,7 +99,7 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
 
         model = AutoModelForImageClassification.from_pretrained(run_dir, trust_remote_code=True).eval()
         scores = {"parameters": sum(p.numel() for p in model.parameters())}
-        if setting is not None and model.config.pooling != "average":
+        if setting is not None and model.has_attention_maps:
             from face_attributes.synthetic import make_face
             from face_attributes.interpretability import score_attention
 

@@ -69,6 +69,7 @@ class MapModel(torch.nn.Module):
         self.config = SimpleNamespace(pooling="attribute_queries", id2label=dict(enumerate(names)),
                                       num_labels=len(names))  # fmt: skip
         self.names, self.regions, self.grid = names, regions, grid
+        self.has_attention_maps = self.per_label_attention_maps = True  # as an attribute-queries model
 
     @property
     def device(self):
@@ -153,7 +154,7 @@ def test_blur_fill_changes_only_the_masked_pixels_and_keeps_their_colours():
 def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
     # With global average pooling and a linear classifier Grad-CAM reduces to CAM: ReLU(W_l · feature map).
     torch.manual_seed(0)
-    config = tiny_config(sequence_encoder="none", pooling="average", backbone_config=tiny_backbone(), num_labels=3)
+    config = tiny_config(sequence_encoder="none", pooling="global_average", backbone_config=tiny_backbone(), num_labels=3)
     model = ResNetLstmAttentionForImageClassification(config).eval()
     pixel_values = torch.randn(2, 3, 64, 64)
     maps, probabilities, titles = grad_cam_maps(model, pixel_values, ["LABEL_1", "LABEL_2"])
@@ -171,7 +172,7 @@ def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
 def test_grad_cam_goes_through_the_same_region_scores_on_synthetic_faces():
     torch.manual_seed(0)
     names = dict(enumerate(SYNTHETIC_ATTRIBUTES))
-    config = tiny_config(sequence_encoder="none", pooling="average", backbone_config=tiny_backbone(),
+    config = tiny_config(sequence_encoder="none", pooling="global_average", backbone_config=tiny_backbone(),
                          num_labels=len(names), id2label=names)  # fmt: skip
     model = ResNetLstmAttentionForImageClassification(config).eval()
     faces = [make_face(0, "test", i) for i in range(4)]

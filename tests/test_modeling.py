@@ -23,7 +23,8 @@ from face_attributes import (
     ResNetLstmAttentionForImageClassification,
     ResNetLstmAttentionModel,
 )
-from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
+from face_attributes.configuration_resnet_lstm_attention import POOLING_TYPES, RESNET18_BACKBONE
+from face_attributes.modeling_resnet_lstm_attention import POOLERS
 
 
 def build(**overrides) -> ResNetLstmAttentionForImageClassification:
@@ -31,7 +32,7 @@ def build(**overrides) -> ResNetLstmAttentionForImageClassification:
     return ResNetLstmAttentionForImageClassification(tiny_config(**overrides)).eval()
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+@pytest.mark.parametrize("pooling", ["self_attention_mean", "attribute_queries"])
 @pytest.mark.parametrize("height,width", [(32, 32), (64, 64), (64, 48), (218 // 2, 178 // 2)])
 def test_shapes_and_attention_rows_sum_to_one(pooling, height, width):
     model = build(pooling=pooling)
@@ -39,7 +40,7 @@ def test_shapes_and_attention_rows_sum_to_one(pooling, height, width):
     feature_map = out.hidden_states[model.model.token_stage_index]
     grid_h, grid_w = feature_map.shape[-2:]
     assert (grid_h, grid_w) == (-(-height // 32), -(-width // 32))
-    num_queries = grid_h * grid_w if pooling == "mean" else 3
+    num_queries = grid_h * grid_w if pooling == "self_attention_mean" else 3
     assert out.logits.shape == (2, 3)
     assert out.attentions[0].shape == (2, 2, num_queries, grid_h * grid_w)
     torch.testing.assert_close(out.attentions[0].sum(-1), torch.ones(2, 2, num_queries))
@@ -64,7 +65,7 @@ def test_token_t_is_spatial_position_t_div_w_t_mod_w():
         torch.testing.assert_close(tokens[:, t], feature_map[:, :, t // width, t % width], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+@pytest.mark.parametrize("pooling", ["self_attention_mean", "attribute_queries"])
 def test_batch_invariance_in_eval(pooling):
     model = build(pooling=pooling)
     pixel_values = torch.randn(4, 3, 64, 64)
@@ -93,7 +94,7 @@ def test_single_label_loss_is_cross_entropy():
     torch.testing.assert_close(out.loss, torch.nn.functional.cross_entropy(out.logits, labels))
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+@pytest.mark.parametrize("pooling", ["self_attention_mean", "attribute_queries"])
 def test_every_parameter_gets_a_gradient(pooling):
     model = build(pooling=pooling).train()
     model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 3)).loss.backward()
@@ -101,7 +102,7 @@ def test_every_parameter_gets_a_gradient(pooling):
     assert missing == []
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attribute_queries"])
+@pytest.mark.parametrize("pooling", ["self_attention_mean", "attribute_queries"])
 def test_bf16_autocast_forward_and_backward(pooling):
     model = build(pooling=pooling).train()
     with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -160,9 +161,9 @@ def test_default_backbone_matches_torchvision_resnet18_up_to_layer3():
         if not name.startswith(("fc.", "layer4."))
     )
     assert backbone_params == torchvision_params == 2_782_784
-    # README states these totals for the default 40-attribute model and its `mean`-pooling variant.
+    # README states these totals for the default 40-attribute model and its `self_attention_mean` variant.
     assert sum(p.numel() for p in model.parameters()) == 4_863_080
-    mean = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40, pooling="mean"))
+    mean = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40, pooling="self_attention_mean"))
     assert sum(p.numel() for p in mean.parameters()) == 5_039_208
 
 
@@ -262,8 +263,8 @@ def test_readme_python_quickstart_runs(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- transformers conventions
 
-ATTENTION_POOLINGS = ["attribute_queries", "mean"]
-VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in ("attribute_queries", "mean", "average")]
+ATTENTION_POOLINGS = ["attribute_queries", "self_attention_mean"]
+VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in POOLING_TYPES]
 
 
 @pytest.mark.parametrize("sequence_encoder,pooling", VARIANTS)
@@ -278,9 +279,9 @@ def test_hidden_states_are_backbone_maps_then_sequence_states_ending_in_last_hid
     assert [tuple(m.shape) for m in maps] == [(2, 8, 16, 16), (2, 8, 16, 16), (2, 16, 8, 8), (2, 16, 4, 4), (2, 32, 2, 2)]
     assert base.hidden_states[-1] is base.last_hidden_state
     assert sequence_states[0] is base.encoder_last_hidden_state and base.encoder_last_hidden_state.shape == (2, 4, width)
-    num_queries = {"attribute_queries": 3, "mean": 4, "average": 4}[pooling]
+    num_queries = {"attribute_queries": 3, "self_attention_mean": 4, "global_average": 4}[pooling]
     assert base.last_hidden_state.shape == (2, num_queries, width)
-    assert len(sequence_states) == (1 if pooling == "average" else 2)
+    assert len(sequence_states) == (1 if pooling == "global_average" else 2)
     pooled_shape = (2, 3, width) if pooling == "attribute_queries" else (2, width)
     assert base.pooler_output.shape == pooled_shape
     assert len(logits_out.hidden_states) == len(base.hidden_states)
@@ -308,18 +309,18 @@ def test_attribute_queries_read_the_value_stage_under_the_attended_tokens(value_
         value_map[:, :, max(0, f * i - f + 1) : f * i + f, max(0, f * j - f + 1) : f * j + f].mean(dim=(-2, -1))
         for j in range(2)]) for i in range(2) for f in [factor]])  # (i, j, B, C)  # fmt: skip
     values = pooled.permute(2, 0, 1, 3).reshape(2, 4, -1)  # (B, 4 tokens in raster order, C)
-    attention = model.model.attention
+    attention = model.model.pooler.attention
     value = attention.v_proj(values).view(2, 4, attention.num_heads, -1).transpose(1, 2)  # (B, heads, 4, hd)
     read = (outputs.attentions[0] @ value).transpose(1, 2).reshape(2, 3, -1)  # (B, labels, D)
     torch.testing.assert_close(outputs.last_hidden_state, attention.o_proj(read), atol=1e-5, rtol=1e-5)
 
 
-def test_average_pooling_returns_no_attentions():
-    out = build(pooling="average")(torch.randn(1, 3, 64, 64), output_attentions=True)
+def test_global_average_pooling_returns_no_attentions():
+    out = build(pooling="global_average")(torch.randn(1, 3, 64, 64), output_attentions=True)
     assert out.attentions is None
 
 
-@pytest.mark.parametrize("pooling", ["attribute_queries", "mean", "average"])
+@pytest.mark.parametrize("pooling", POOLING_TYPES)
 def test_return_dict_false_gives_tuples_from_both_classes(pooling):
     model = build(pooling=pooling, return_dict=False)
     pixel_values, labels = torch.randn(2, 3, 64, 64), torch.ones(2, 3)
@@ -381,7 +382,7 @@ def test_attn_implementation_is_saved_in_and_read_from_the_config(tmp_path):
 
 
 @pytest.mark.parametrize("reentrant", [False, True])
-@pytest.mark.parametrize("sequence_encoder,pooling", [("lstm", "attribute_queries"), ("gru", "mean"), ("none", "average")])
+@pytest.mark.parametrize("sequence_encoder,pooling", [("lstm", "attribute_queries"), ("gru", "self_attention_mean"), ("none", "global_average")])
 def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients(sequence_encoder, pooling, reentrant):
     model = build(sequence_encoder=sequence_encoder, pooling=pooling).train()
     model.dropout.p = 0.0
@@ -419,13 +420,13 @@ def test_every_variant_trains_every_parameter(sequence_encoder, pooling):
     missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert missing == []
     assert (model.model.sequence_encoder is None) == (sequence_encoder == "none")
-    assert (model.model.attention is None) == (pooling == "average")
+    assert model.has_attention_maps == (pooling != "global_average") == hasattr(model.model.pooler, "attention")
 
 
 def test_plain_baseline_has_exactly_the_parameters_of_transformers_resnet_classifier():
     # The baseline reads the last stage, like ResNetForImageClassification.
     backbone = ResNetConfig(**{**RESNET18_BACKBONE, "out_features": ["stage4"]})
-    config = ResNetLstmAttentionConfig(backbone_config=backbone, sequence_encoder="none", pooling="average",
+    config = ResNetLstmAttentionConfig(backbone_config=backbone, sequence_encoder="none", pooling="global_average",
                                        num_labels=40)  # fmt: skip
     ours = sum(p.numel() for p in ResNetLstmAttentionForImageClassification(config).parameters())
     backbone = config.backbone_config.to_dict()
@@ -506,3 +507,35 @@ def test_a_folder_saved_before_value_stage_loads_with_the_logits_it_was_saved_wi
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
     # Saved again, the folder says what it means: the field is written, so the default no longer matters.
     assert model.config.to_dict()["value_stage"] == "stage4"
+
+
+def test_each_pooling_is_a_pooler_and_the_earlier_names_load_as_the_same_pooling(tmp_path):
+    assert tuple(POOLERS) == POOLING_TYPES
+    assert [POOLERS[name].has_attention_maps for name in POOLING_TYPES] == [True, True, False]
+    assert tiny_config(pooling="mean").pooling == "self_attention_mean"
+    assert tiny_config(pooling="average").pooling == "global_average"
+    tiny_config(pooling="average").save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["pooling"] == "global_average"
+    (tmp_path / "config.json").write_text(json.dumps({**saved, "pooling": "mean"}))  # as an earlier version wrote it
+    assert ResNetLstmAttentionConfig.from_pretrained(tmp_path).pooling == "self_attention_mean"
+
+
+def test_a_folder_with_the_attention_on_the_base_model_saves_again_in_the_pooler_layout(tmp_path):
+    from safetensors.torch import load_file
+
+    from fixtures.make_previous_layout_model import OUTPUT, fixture_pixels
+
+    old_keys = set(load_file(OUTPUT / "model.safetensors"))
+    assert {"model.attribute_queries", "model.attention.q_proj.weight"} <= old_keys  # weights where they were then
+    model = ResNetLstmAttentionForImageClassification.from_pretrained(OUTPUT).eval()
+    model.save_pretrained(tmp_path)
+    new_keys = set(load_file(tmp_path / "model.safetensors"))
+    assert {"model.pooler.attribute_queries", "model.pooler.attention.q_proj.weight"} <= new_keys
+    assert not any(key.startswith(("model.attention.", "model.attribute_queries")) for key in new_keys)
+    expected = torch.tensor(json.loads((OUTPUT / "logits.json").read_text()))
+    with torch.no_grad():
+        torch.testing.assert_close(AutoModelForImageClassification.from_pretrained(tmp_path).eval()(fixture_pixels()).logits,
+                                   expected, rtol=1e-5, atol=1e-5)  # fmt: skip
+    base = AutoModel.from_pretrained(OUTPUT)  # the base model alone, from the same old folder
+    torch.testing.assert_close(base.pooler.attribute_queries, model.model.pooler.attribute_queries, rtol=0, atol=0)

@@ -17,20 +17,20 @@ from transformers import AutoModelForImageClassification
 
 from face_attributes.faces import FaceAttributePipeline
 from face_attributes.onnx_export import export_onnx, quantize_int8
+from face_attributes.configuration_resnet_lstm_attention import POOLING_TYPES
 from face_attributes.onnx_model import OnnxClassifier, OnnxModelError
 from face_attributes.predictions import save_thresholds
 from face_attributes.synthetic import make_face
 from face_attributes.interpretability import compute_attention_maps
 
 ROOT = Path(__file__).resolve().parents[1]
-POOLINGS = ("attribute_queries", "mean", "average")
-VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in POOLINGS]
+VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in POOLING_TYPES]
 
 
 @pytest.mark.parametrize("sequence_encoder,pooling", VARIANTS)
 def test_every_variant_exports_with_logits_and_maps_as_pytorch_gives_them(tmp_path, sequence_encoder, pooling):
     folder = save_tiny_model(tmp_path / "model", sequence_encoder=sequence_encoder, pooling=pooling)
-    attentions = pooling != "average"
+    attentions = pooling != "global_average"
     differences = export_onnx(str(folder), str(tmp_path / "model.onnx"), attentions=attentions)
     assert set(differences) == ({"logits", "attention_maps"} if attentions else {"logits"})
     assert max(differences.values()) <= 1e-4

@@ -75,9 +75,9 @@ def test_freeze_stem_and_stage1_only():
 def test_arguments_from_a_json_file(tmp_path):
     path = tmp_path / "args.json"
     path.write_text(json.dumps({"dataset_name": "synthetic", "label_columns": ["Male", "Smiling"],
-                                "pooling": "mean", "output_dir": str(tmp_path / "out"), "bf16": False}))  # fmt: skip
+                                "pooling": "self_attention_mean", "output_dir": str(tmp_path / "out"), "bf16": False}))  # fmt: skip
     (model_args, data_args, training_args), _ = run_classification.parse_args([str(path)])
-    assert data_args.label_columns == ["Male", "Smiling"] and model_args.pooling == "mean"
+    assert data_args.label_columns == ["Male", "Smiling"] and model_args.pooling == "self_attention_mean"
     assert training_args.output_dir == str(tmp_path / "out")
 
 
@@ -103,11 +103,25 @@ def test_every_config_field_is_a_flag_with_the_config_docstring_as_help():
     assert all(help_text[name] for name in own_fields)
 
 
+def test_flag_help_follows_the_docstring_text_not_its_indentation(monkeypatch):
+    import textwrap
+
+    from face_attributes import ResNetLstmAttentionConfig
+
+    def helps():
+        return {name: f.metadata["help"] for name, _, f in run_classification.config_fields_as_arguments(ResNetLstmAttentionConfig)}
+
+    as_written = helps()
+    monkeypatch.setattr(ResNetLstmAttentionConfig, "__doc__", textwrap.indent(textwrap.dedent(ResNetLstmAttentionConfig.__doc__), "      "))
+    assert helps() == as_written
+    assert as_written["pooling"].startswith('`"attribute_queries"`: one learned query per label')
+
+
 def test_plain_baseline_from_the_command_line_is_resnet_plus_linear():
     (model_args, _, _), _ = run_classification.parse_args(
-        ["--sequence_encoder", "none", "--pooling", "average", "--backbone_stage", "stage4",
+        ["--sequence_encoder", "none", "--pooling", "global_average", "--backbone_stage", "stage4",
          "--backbone_name_or_path", "none", "--output_dir", "unused"]  # fmt: skip
     )
     model = run_classification.build_model(model_args, ["Male", "Bald"], None)
-    assert model.config.sequence_encoder == "none" and model.config.pooling == "average"
+    assert model.config.sequence_encoder == "none" and model.config.pooling == "global_average"
     assert sum(p.numel() for p in model.parameters()) == 11_176_512 + 512 * 2 + 2

@@ -46,7 +46,7 @@ def face_files(folder: Path, count: int) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("pooling,maps_per_face", [("attribute_queries", 2), ("mean", 1)])
+@pytest.mark.parametrize("pooling,maps_per_face", [("attribute_queries", 2), ("self_attention_mean", 1)])
 def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monkeypatch, pooling, maps_per_face):
     model_dir = saved_model(tmp_path / "model", pooling)
     images = face_files(tmp_path / "faces", 3)
@@ -78,7 +78,7 @@ def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monke
 
 
 def test_predict_writes_a_row_per_readable_image_and_reports_unreadable(tmp_path, capsys):
-    model_dir = saved_model(tmp_path / "model", "mean")
+    model_dir = saved_model(tmp_path / "model", "self_attention_mean")
     folder = face_files(tmp_path / "faces", 4)
     (folder / "broken.jpg").write_bytes(b"not an image")
     (folder / "empty.png").write_bytes(b"")
