@@ -21,11 +21,12 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from face_attributes.example_photos import write_example_photos  # noqa: E402
-from face_attributes.faces import FaceAttributePipeline  # noqa: E402
-from face_attributes.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
-from face_attributes.onnx_model import OnnxModelError  # noqa: E402
-from face_attributes.predictions import draw_faces, has_saved_thresholds  # noqa: E402
+from face_attributes.data.example_photos import write_example_photos  # noqa: E402
+from face_attributes.data.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
+from face_attributes.inference.drawing import draw_faces  # noqa: E402
+from face_attributes.inference.onnx_model import OnnxModelError  # noqa: E402
+from face_attributes.inference.pipeline import FaceAttributePipeline  # noqa: E402
+from face_attributes.inference.thresholds import has_saved_thresholds  # noqa: E402
 from face_attributes.interpretability import compute_attention_maps, upsample_to_image  # noqa: E402
 
 README_DEMO_OUTPUT = "outputs/synthetic"
@@ -40,14 +41,17 @@ def open_upload(path: str | None) -> Image.Image:
         with Image.open(path) as image:  # the header only: refuse a huge image before decoding it
             width, height = image.size
         if width * height > MAX_PIXELS:
-            raise gr.Error(f"This image is {width}×{height} pixels; the demo takes up to "
-                           f"{MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again.")  # fmt: skip
+            raise gr.Error(
+                f"This image is {width}×{height} pixels; the demo takes up to "
+                f"{MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again."
+            )
         return open_rgb(path)
     except gr.Error:  # a ValueError too: let the size message through unchanged
         raise
     except UNREADABLE_IMAGE_ERRORS as error:
-        raise gr.Error(f"This file is not an image that can be read ({type(error).__name__}). Upload a JPEG or PNG "
-                       "photo.") from error  # fmt: skip
+        raise gr.Error(
+            f"This file is not an image that can be read ({type(error).__name__}). Upload a JPEG or PNG photo."
+        ) from error
 
 
 def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, attribute: str) -> Image.Image:
@@ -72,8 +76,15 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
         faces = pipeline(image)
         if not faces:
             raise gr.Error("No face found in this photo. Try a photo where faces are at least 20 pixels wide.")
-        rows = [[f.index, *(round(v) for v in f.box), *(round(f.probabilities[n], 3) for n in names),
-                 *(f.predicted[n] for n in names)] for f in faces]  # fmt: skip
+        rows = [
+            [
+                f.index,
+                *(round(v) for v in f.box),
+                *(round(f.probabilities[n], 3) for n in names),
+                *(f.predicted[n] for n in names),
+            ]
+            for f in faces
+        ]
         message = f"{len(faces)} face(s) found."
         return draw_faces(image, faces), rows, message, [f.aligned for f in faces]
 
@@ -112,9 +123,12 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=os.environ.get("FACE_ATTRIBUTES_MODEL") or None,
-                        help="A folder written by run_classification.py, a Hub id, or a .onnx file from "
-                             "scripts/export_onnx.py (env FACE_ATTRIBUTES_MODEL).")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("FACE_ATTRIBUTES_MODEL") or None,
+        help="A folder written by run_classification.py, a Hub id, or a .onnx file from "
+        "scripts/export_onnx.py (env FACE_ATTRIBUTES_MODEL).",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--examples_dir", default=os.path.join("outputs", "demo_examples"))
@@ -122,9 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     model = args.model
     if model is None:
         if not os.path.isdir(README_DEMO_OUTPUT):
-            sys.exit(f"No model: pass --model DIR (or set FACE_ATTRIBUTES_MODEL). The README demo command "
-                     f"(python run_classification.py --dataset_name synthetic ... --output_dir {README_DEMO_OUTPUT}) "
-                     "makes one.")  # fmt: skip
+            sys.exit(
+                f"No model: pass --model DIR (or set FACE_ATTRIBUTES_MODEL). The README demo command "
+                f"(python run_classification.py --dataset_name synthetic ... --output_dir {README_DEMO_OUTPUT}) "
+                "makes one."
+            )
         model = README_DEMO_OUTPUT
     try:  # loaded once, shared by every request
         # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the model has them.

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 import transformers
 from datasets import Image as ImageFeature
-from transformers.utils.auto_docstring import parse_docstring
 from transformers import (
     AutoConfig,
     AutoModelForImageClassification,
@@ -34,37 +33,33 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.utils.auto_docstring import parse_docstring
 
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
-from face_attributes.cache import CachedBatchCollator, CachedPixelsTrainer, build_uint8_cache
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
-from face_attributes.data import is_celeba, load_source, make_splits, normalize_labels, resolve_label_columns
-from face_attributes.images import (
+from face_attributes.data.images import (
     build_image_processor,
     build_transforms,
     collate,
     drop_unreadable_images,
     make_batch_transform,
 )
-from face_attributes.interpretability import config_label_names
-from face_attributes.predictions import save_thresholds, write_predictions_csv
-from face_attributes.resume import (
-    EpochToDataset,
-    SeededAugmentation,
+from face_attributes.data.labels import config_label_names, make_splits, normalize_labels, resolve_label_columns
+from face_attributes.data.sources import is_celeba, load_source
+from face_attributes.inference.predictions import write_predictions_csv
+from face_attributes.inference.thresholds import save_thresholds
+from face_attributes.training.cached_trainer import CachedPixelsTrainer
+from face_attributes.training.checkpoints import (
     checkpoint_problem,
     find_resumable_checkpoint,
     finished_model_source,
     finished_steps,
 )
-from face_attributes.training import (
-    choose_thresholds,
-    freeze_backbone_stages,
-    make_compute_metrics,
-    positive_weights,
-    sigmoid,
-    write_attribute_table,
-    write_model_card,
-)
+from face_attributes.training.metrics import choose_thresholds, make_compute_metrics, sigmoid, write_attribute_table
+from face_attributes.training.model_card import write_model_card
+from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
+from face_attributes.training.seeded_augmentation import EpochToDataset, SeededAugmentation
+from face_attributes.training.uint8_cache import CachedBatchCollator, build_uint8_cache
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +71,10 @@ class LoadingArguments:
     )
     backbone_name_or_path: str = field(
         default="microsoft/resnet-18",
-        metadata={"help": "ImageNet ResNet-18 weights for a new model: Hub id or a save_pretrained folder; "
-                          "'none' starts from random weights."},  # fmt: skip
+        metadata={
+            "help": "ImageNet ResNet-18 weights for a new model: Hub id or a save_pretrained folder; "
+            "'none' starts from random weights."
+        },
     )
     backbone_embedding_size: int | None = field(default=None, metadata={"help": "Backbone stem width (tiny tests)."})
     backbone_hidden_sizes: list[int] | None = field(default=None, metadata={"help": "Backbone stage widths."})
@@ -152,8 +149,10 @@ class DataTrainingArguments:
     )
     subset_percentage: float | None = field(
         default=None,
-        metadata={"help": "Use a stratified P%% of the train split, cut into train/validation by "
-                          "--validation_split_percentage (the original Colab workflow: P=1, 80/20)."},  # fmt: skip
+        metadata={
+            "help": "Use a stratified P%% of the train split, cut into train/validation by "
+            "--validation_split_percentage (the original Colab workflow: P=1, 80/20)."
+        },
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "Stratified subset of train."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Stratified subset of validation."})
@@ -164,8 +163,10 @@ class DataTrainingArguments:
     )
     preprocessing_cache: bool = field(
         default=False,
-        metadata={"help": "Decode and resize every image once into a memory-mapped uint8 cache and augment "
-                          "batches on the device (fast input pipeline; see docs/benchmarks.md)."},  # fmt: skip
+        metadata={
+            "help": "Decode and resize every image once into a memory-mapped uint8 cache and augment "
+            "batches on the device (fast input pipeline; see docs/benchmarks.md)."
+        },
     )
 
     def __post_init__(self):
@@ -189,8 +190,12 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
     id2label = dict(enumerate(label_names))
     pos_weight = positive_weights(train_labels) if model_args.pos_weight_from_data else None
     if model_args.model_name_or_path:
-        hub = dict(cache_dir=model_args.cache_dir, revision=model_args.model_revision, token=model_args.token,
-                   trust_remote_code=model_args.trust_remote_code)  # fmt: skip
+        hub = dict(
+            cache_dir=model_args.cache_dir,
+            revision=model_args.model_revision,
+            token=model_args.token,
+            trust_remote_code=model_args.trust_remote_code,
+        )
         config = AutoConfig.from_pretrained(model_args.model_name_or_path, **hub)
         trained_on = config_label_names(config)
         if trained_on != label_names:
@@ -254,8 +259,11 @@ def train(trainer: Trainer, checkpoint: str | None) -> dict:
         source = finished_model_source(args.output_dir, checkpoint)
         logger.warning(
             "Training is finished: %s reached the %d steps asked for, so nothing is trained; the model in %s is kept "
-            "(--overwrite_output_dir trains afresh).", checkpoint, steps, source,
-        )  # fmt: skip
+            "(--overwrite_output_dir trains afresh).",
+            checkpoint,
+            steps,
+            source,
+        )
         trainer._load_from_checkpoint(str(source))
         if source != Path(args.output_dir):  # the final save did not happen: write it, with the checkpoint's state
             trainer.save_model()
@@ -276,8 +284,8 @@ def train(trainer: Trainer, checkpoint: str | None) -> dict:
     return train_result.metrics
 
 
-def main(argv: list[str] | None = None) -> dict:
-    (model_args, data_args, training_args), argv = parse_args(argv)
+def configure_training_arguments(training_args: TrainingArguments, argv: list[str]) -> None:
+    """Defaults this script needs that TrainingArguments does not have."""
     training_args.remove_unused_columns = False  # the image transform needs the raw columns
     if training_args.ddp_find_unused_parameters is None:
         # Every parameter gets a gradient each step (tested), so DDP need not search the graph for unused ones.
@@ -289,7 +297,8 @@ def main(argv: list[str] | None = None) -> dict:
         if is_tensorboard_available():
             training_args.report_to = ["tensorboard"]
 
-    # Logging.
+
+def setup_logging(training_args: TrainingArguments) -> None:
     logging.basicConfig(
         format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
         datefmt="%m/%d/%Y %H:%M:%S",
@@ -298,50 +307,68 @@ def main(argv: list[str] | None = None) -> dict:
     log_level = training_args.get_process_log_level()
     for log in (logger, logging.getLogger("face_attributes"), datasets.utils.logging, transformers.utils.logging):
         (log.setLevel if isinstance(log, logging.Logger) else log.set_verbosity)(log_level)
+    mixed_precision = "bf16" if training_args.bf16 else "fp16" if training_args.fp16 else "no"
     logger.warning(
         "Process rank: %s, device: %s, n_gpu: %s, distributed: %s, mixed precision: %s",
-        training_args.process_index, training_args.device, training_args.n_gpu,
-        training_args.parallel_mode.value == "distributed", "bf16" if training_args.bf16 else
-        "fp16" if training_args.fp16 else "no",
-    )  # fmt: skip
+        training_args.process_index,
+        training_args.device,
+        training_args.n_gpu,
+        training_args.parallel_mode.value == "distributed",
+        mixed_precision,
+    )
 
-    # Last checkpoint: a rerun of the same command resumes, from the newest checkpoint that is whole.
-    checkpoint = None
-    if training_args.do_train and training_args.resume_from_checkpoint:
+
+def last_checkpoint(model_args: ModelArguments, training_args: TrainingArguments) -> str | None:
+    """The checkpoint to resume from: --resume_from_checkpoint, or the newest whole one in --output_dir."""
+    if not training_args.do_train:
+        return None
+    if training_args.resume_from_checkpoint:
         if problem := checkpoint_problem(training_args.resume_from_checkpoint, not training_args.save_only_model):
             raise ValueError(f"--resume_from_checkpoint {training_args.resume_from_checkpoint}: {problem}.")
-        checkpoint = training_args.resume_from_checkpoint
-    elif training_args.do_train and os.path.isdir(training_args.output_dir) and not model_args.overwrite_output_dir:
-        # The main process sets damaged checkpoints aside first; the others then find the same one.
-        with training_args.main_process_first(desc="checkpoint check"):
-            checkpoint = find_resumable_checkpoint(
-                training_args.output_dir, not training_args.save_only_model, set_aside=training_args.should_save
-            )
-        if checkpoint is not None:
-            logger.info("Resuming from %s (--overwrite_output_dir or another --output_dir starts afresh).", checkpoint)
+        return training_args.resume_from_checkpoint
+    if not os.path.isdir(training_args.output_dir) or model_args.overwrite_output_dir:
+        return None
+    # The main process sets damaged checkpoints aside first; the others then find the same one.
+    with training_args.main_process_first(desc="checkpoint check"):
+        checkpoint = find_resumable_checkpoint(
+            training_args.output_dir, not training_args.save_only_model, set_aside=training_args.should_save
+        )
+    if checkpoint is not None:
+        logger.info("Resuming from %s (--overwrite_output_dir or another --output_dir starts afresh).", checkpoint)
+    return checkpoint
 
-    set_seed(training_args.seed)
 
-    # Data.
+def load_data(data_args: DataTrainingArguments, model_args: ModelArguments, training_args: TrainingArguments):
+    """The source → (DatasetDict with `image` and 0/1 label columns, the label names), checked for the actions."""
     with training_args.main_process_first(desc="dataset preparation"):
         dataset = load_source(
-            dataset_name=data_args.dataset_name, dataset_config_name=data_args.dataset_config_name,
-            data_dir=data_args.data_dir, train_dir=data_args.train_dir, validation_dir=data_args.validation_dir,
-            revision=data_args.dataset_revision, token=model_args.token, cache_dir=model_args.cache_dir,
-            image_column=data_args.image_column, seed=training_args.seed,
-        )  # fmt: skip
+            dataset_name=data_args.dataset_name,
+            dataset_config_name=data_args.dataset_config_name,
+            data_dir=data_args.data_dir,
+            train_dir=data_args.train_dir,
+            validation_dir=data_args.validation_dir,
+            revision=data_args.dataset_revision,
+            token=model_args.token,
+            cache_dir=model_args.cache_dir,
+            image_column=data_args.image_column,
+            seed=training_args.seed,
+        )
         label_names = resolve_label_columns(dataset, data_args.label_columns)
         unused = [c for c in next(iter(dataset.values())).column_names if c not in ("image", *label_names)]
-        dataset = dataset.remove_columns(unused)
-        dataset = normalize_labels(dataset, label_names)
+        dataset = normalize_labels(dataset.remove_columns(unused), label_names)
         dataset = drop_unreadable_images(
             dataset, strict=data_args.strict_images, num_proc=data_args.preprocessing_num_workers
         )
         dataset = make_splits(
-            dataset, label_names[0], data_args.validation_split_percentage, data_args.subset_percentage,
-            data_args.max_train_samples, data_args.max_eval_samples, data_args.max_predict_samples,
+            dataset,
+            label_names[0],
+            data_args.validation_split_percentage,
+            data_args.subset_percentage,
+            data_args.max_train_samples,
+            data_args.max_eval_samples,
+            data_args.max_predict_samples,
             seed=training_args.seed,
-        )  # fmt: skip
+        )
     for action, split in (("do_train", "train"), ("do_eval", "validation"), ("do_predict", "test")):
         if getattr(training_args, action) and split not in dataset:
             raise ValueError(
@@ -349,19 +376,24 @@ def main(argv: list[str] | None = None) -> dict:
                 f"data with that split (--validation_split_percentage carves validation out of train)."
             )
     logger.info("Splits: %s; labels: %s", {k: len(v) for k, v in dataset.items()}, label_names)
-    test_names = None
-    if training_args.do_predict:
-        raw_test = dataset["test"].cast_column("image", ImageFeature(decode=False))["image"]
-        test_names = [os.path.basename(item["path"] or f"{i}") for i, item in enumerate(raw_test)]
+    return dataset, label_names
 
-    # Model and preprocessing.
-    train_labels = np.stack([np.asarray(dataset["train"][c]) for c in label_names], 1) if "train" in dataset else None
-    model = build_model(model_args, label_names, train_labels)
+
+def file_names(split: datasets.Dataset) -> list[str]:
+    """Each row's image file name (its index where the image has no path), for predictions.csv."""
+    raw = split.cast_column("image", ImageFeature(decode=False))["image"]
+    return [os.path.basename(item["path"] or f"{i}") for i, item in enumerate(raw)]
+
+
+def label_matrix(split: datasets.Dataset, label_names: list[str]) -> np.ndarray:
+    return np.stack([np.asarray(split[c]) for c in label_names], 1)  # (rows, labels)
+
+
+def build_trainer(
+    model, dataset, data_args: DataTrainingArguments, training_args: TrainingArguments, label_names: list[str]
+):
+    """The input pipeline (the uint8 cache, or per-image transforms) and the Trainer; returns (trainer, dataset)."""
     image_size = model.config.image_size
-    check_image_size(model, image_size)
-    if model_args.freeze_stages:
-        freeze_backbone_stages(model, model_args.freeze_stages)
-    image_processor = build_image_processor(image_size)
     if data_args.preprocessing_cache:
         with training_args.main_process_first(desc="uint8 preprocessing cache"):
             dataset = build_uint8_cache(dataset, image_size, label_names, data_args.preprocessing_num_workers)
@@ -383,54 +415,111 @@ def main(argv: list[str] | None = None) -> dict:
         eval_dataset=dataset.get("validation") if training_args.do_eval else None,
         data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
-        processing_class=image_processor,
+        processing_class=build_image_processor(image_size),
     )
     if train_dataset is not None:
         trainer.add_callback(EpochToDataset(train_dataset))
-    results: dict = {}
+    return trainer, dataset
 
+
+def predict_split(trainer: Trainer, split: datasets.Dataset, prefix: str, label_names: list[str]):
+    """Predict, log and save `prefix_*` metrics and the per-attribute table; returns the PredictionOutput."""
+    output = trainer.predict(split, metric_key_prefix=prefix)
+    trainer.log_metrics(prefix, output.metrics)
+    trainer.save_metrics(prefix, output.metrics)
+    if trainer.is_world_process_zero():
+        write_attribute_table(trainer.args.output_dir, label_names, output.metrics, prefix)
+    return output
+
+
+def evaluate_and_choose_thresholds(trainer: Trainer, split: datasets.Dataset, label_names: list[str]) -> dict:
+    """Validation metrics, and the per-attribute thresholds that maximise balanced accuracy (thresholds.json)."""
+    output = predict_split(trainer, split, "eval", label_names)
+    if trainer.is_world_process_zero():
+        thresholds = choose_thresholds(sigmoid(output.predictions), output.label_ids)
+        save_thresholds(trainer.args.output_dir, label_names, thresholds)
+    return output.metrics
+
+
+def predict_test_split(trainer: Trainer, split: datasets.Dataset, names: list[str], label_names: list[str]) -> dict:
+    """Test metrics, and predictions.csv (a probability and a 0/1 decision at 0.5 per attribute and image)."""
+    output = predict_split(trainer, split, "test", label_names)
+    if trainer.is_world_process_zero():
+        write_predictions_csv(
+            os.path.join(trainer.args.output_dir, "predictions.csv"),
+            names,
+            sigmoid(output.predictions),
+            label_names,
+            np.full(len(label_names), 0.5),
+        )
+    return output.metrics
+
+
+def write_results(
+    trainer: Trainer,
+    results: dict,
+    model_args: ModelArguments,
+    data_args: DataTrainingArguments,
+    label_names: list[str],
+) -> None:
+    """all_results.json (merged into what the train and eval steps wrote) and the model card (main process only)."""
+    trainer.save_metrics("all", results)
+    arguments = {**asdict(model_args), **asdict(data_args), "training": trainer.args.to_sanitized_dict()}
+    arguments.pop("token", None)
+    dataset_label = data_args.data_dir or data_args.train_dir or data_args.dataset_name
+    write_model_card(
+        trainer.args.output_dir,
+        label_names,
+        results,
+        dataset_label,
+        arguments,
+        model_args.model_name_or_path or model_args.backbone_name_or_path,
+        celeba=is_celeba(data_args.dataset_name, data_args.data_dir),
+    )
+    logger.info("Wrote model card, metrics and predictions to %s", trainer.args.output_dir)
+
+
+def push_output_dir(model_args: ModelArguments, training_args: TrainingArguments) -> None:
+    """The output folder, without checkpoints and logs, to the Hub repo --hub_model_id (or the folder's name)."""
+    from huggingface_hub import HfApi
+
+    repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
+    api = HfApi(token=training_args.hub_token or model_args.token)
+    api.create_repo(repo_id, private=training_args.hub_private_repo, exist_ok=True)
+    api.upload_folder(
+        folder_path=training_args.output_dir, repo_id=repo_id, ignore_patterns=["checkpoint-*", "runs/*", "*.pt"]
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    (model_args, data_args, training_args), argv = parse_args(argv)
+    configure_training_arguments(training_args, argv)
+    setup_logging(training_args)
+    checkpoint = last_checkpoint(model_args, training_args)
+    set_seed(training_args.seed)
+
+    dataset, label_names = load_data(data_args, model_args, training_args)
+    test_names = file_names(dataset["test"]) if training_args.do_predict else None
+
+    train_labels = label_matrix(dataset["train"], label_names) if "train" in dataset else None
+    model = build_model(model_args, label_names, train_labels)
+    check_image_size(model, model.config.image_size)
+    if model_args.freeze_stages:
+        freeze_backbone_stages(model, model_args.freeze_stages)
+
+    trainer, dataset = build_trainer(model, dataset, data_args, training_args, label_names)
+    results: dict = {}
     if training_args.do_train:
         results.update(train(trainer, checkpoint))
-
-    def predict_split(split: str, prefix: str):
-        """Predict, log and save `prefix_*` metrics and the per-attribute table; returns the predictions."""
-        output = trainer.predict(dataset[split], metric_key_prefix=prefix)
-        trainer.log_metrics(prefix, output.metrics)
-        trainer.save_metrics(prefix, output.metrics)
-        results.update(output.metrics)
-        if trainer.is_world_process_zero():
-            write_attribute_table(training_args.output_dir, label_names, output.metrics, prefix)
-        return output
-
     if training_args.do_eval:
-        output = predict_split("validation", "eval")
-        if trainer.is_world_process_zero():
-            save_thresholds(training_args.output_dir, label_names,
-                            choose_thresholds(sigmoid(output.predictions), output.label_ids))  # fmt: skip
-
+        results.update(evaluate_and_choose_thresholds(trainer, dataset["validation"], label_names))
     if training_args.do_predict:
-        output = predict_split("test", "test")
-        if trainer.is_world_process_zero():
-            write_predictions_csv(os.path.join(training_args.output_dir, "predictions.csv"), test_names,
-                                  sigmoid(output.predictions), label_names, np.full(len(label_names), 0.5))  # fmt: skip
+        results.update(predict_test_split(trainer, dataset["test"], test_names, label_names))
 
     if trainer.is_world_process_zero():
-        trainer.save_metrics("all", results)
-        arguments = {**asdict(model_args), **asdict(data_args), "training": training_args.to_sanitized_dict()}
-        arguments.pop("token", None)
-        dataset_label = data_args.data_dir or data_args.train_dir or data_args.dataset_name
-        write_model_card(training_args.output_dir, label_names, results, dataset_label, arguments,
-                         model_args.model_name_or_path or model_args.backbone_name_or_path,
-                         celeba=is_celeba(data_args.dataset_name, data_args.data_dir))  # fmt: skip
-        logger.info("Wrote model card, metrics and predictions to %s", training_args.output_dir)
+        write_results(trainer, results, model_args, data_args, label_names)
     if training_args.push_to_hub and trainer.is_world_process_zero():
-        from huggingface_hub import HfApi
-
-        repo_id = training_args.hub_model_id or os.path.basename(os.path.abspath(training_args.output_dir))
-        api = HfApi(token=training_args.hub_token or model_args.token)
-        api.create_repo(repo_id, private=training_args.hub_private_repo, exist_ok=True)
-        api.upload_folder(folder_path=training_args.output_dir, repo_id=repo_id,
-                          ignore_patterns=["checkpoint-*", "runs/*", "*.pt"])  # fmt: skip
+        push_output_dir(model_args, training_args)
     return results
 
 

@@ -32,8 +32,17 @@ setup(
         # ONNX export (torch's dynamo exporter writes through onnxscript) and ONNX Runtime with int8 quantization.
         "onnx": ["onnx>=1.23", "onnxscript>=0.7", "onnxruntime>=1.32"],
         # Tests: scikit-image ships the astronaut photo the face tests use; selenium drives Debian's chromium.
-        "dev": ["pytest>=8", "facenet-pytorch==2.5.3", "scikit-image>=0.24", "gradio>=6.31", "selenium>=4.20",
-                "onnx>=1.23", "onnxscript>=0.7", "onnxruntime>=1.32"],
+        "dev": [
+            "pytest>=8",
+            "ruff>=0.15",
+            "facenet-pytorch==2.5.3",
+            "scikit-image>=0.24",
+            "gradio>=6.31",
+            "selenium>=4.20",
+            "onnx>=1.23",
+            "onnxscript>=0.7",
+            "onnxruntime>=1.32",
+        ],
         "tensorboard": ["tensorboard"],
     },
 )

@@ -142,8 +142,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         out_features = getattr(self.backbone_config, "out_features", None)
         if not out_features or (stage_names and out_features[-1] not in stage_names):
             raise ValueError(
-                f"`backbone_config.out_features` must name a stage of the backbone ({stage_names}), "
-                f"got {out_features}."
+                f"`backbone_config.out_features` must name a stage of the backbone ({stage_names}), got {out_features}."
             )
         if self.pooling == "attribute_queries" and stage_names:
             if self.value_stage not in stage_names or stage_names.index(self.value_stage) > stage_names.index(

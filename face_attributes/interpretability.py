@@ -16,12 +16,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from .data.labels import config_label_names
+
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in image pixels, x1/y1 excluded
 METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
-
-
-def config_label_names(config) -> list[str]:
-    return [config.id2label[i] for i in range(config.num_labels)]
 
 
 def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,7 +45,9 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
     attention averaged over queries (and heads): that one map is what the classifier actually used.
     """
     if not model.has_attention_maps:
-        raise ValueError(f"A model with `pooling={model.config.pooling!r}` has no attention, so it has no attention maps.")
+        raise ValueError(
+            f"A model with `pooling={model.config.pooling!r}` has no attention, so it has no attention maps."
+        )
     logits, weights = logits_and_attention_grid(model, pixel_values)  # (B, L), (B, Q, H, W)
     probabilities = torch.sigmoid(logits.float())
     names = config_label_names(model.config)
@@ -123,7 +123,9 @@ def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_siz
 
     def token_coordinates(pixels: int, inputs: int, tokens: int) -> torch.Tensor:
         stride = 2 ** round(math.log2(inputs / tokens))  # a power of two for strided CNNs (ResNet: 4, 8, 16, 32)
-        centres = (torch.arange(pixels, dtype=torch.float32) + 0.5) * inputs / pixels  # image pixel → input (continuous)
+        centres = (
+            (torch.arange(pixels, dtype=torch.float32) + 0.5) * inputs / pixels
+        )  # image pixel → input (continuous)
         position = (centres - 0.5) / stride  # in token units: token k's centre is input pixel k·s, i.e. k·s + 0.5
         return position / max(tokens - 1, 1) * 2 - 1  # grid_sample's [-1, 1] with align_corners=True
 
@@ -155,8 +157,10 @@ def region_mask(region: Box | list[Box], width: int, height: int) -> torch.Tenso
 
 def points_at(region: Box | list[Box], x: int, y: int, tolerance: int) -> bool:
     """Whether pixel (x, y) lies in one of the region's boxes or within `tolerance` pixels of it."""
-    return any(x0 - tolerance <= x <= x1 + tolerance and y0 - tolerance <= y <= y1 + tolerance
-               for x0, y0, x1, y1 in region_boxes(region))  # fmt: skip
+    return any(
+        x0 - tolerance <= x <= x1 + tolerance and y0 - tolerance <= y <= y1 + tolerance
+        for x0, y0, x1, y1 in region_boxes(region)
+    )
 
 
 # Attribute → the part of the face its evidence is in (as in Zhang, Bieri & Günther 2024, from CelebA's landmarks).
@@ -167,8 +171,10 @@ FACE_PART_OF = {
     "Mustache": "upper_lip",
     **dict.fromkeys(["Goatee", "No_Beard", "Double_Chin", "5_o_Clock_Shadow", "Sideburns"], "chin_and_jaw"),
     **dict.fromkeys(["Big_Nose", "Pointy_Nose"], "nose"),
-    **dict.fromkeys(["Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair", "Receding_Hairline",
-                     "Wearing_Hat"], "above_the_eyes"),
+    **dict.fromkeys(
+        ["Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair", "Receding_Hairline", "Wearing_Hat"],
+        "above_the_eyes",
+    ),
     "Wearing_Earrings": "ears",
     **dict.fromkeys(["Wearing_Necklace", "Wearing_Necktie"], "below_the_chin"),
 }
@@ -191,10 +197,12 @@ def face_part_boxes(landmarks: np.ndarray, width: int, height: int) -> dict[str,
         "nose": [(nose[0] - 0.4 * d, eye_y + 0.1 * d, nose[0] + 0.4 * d, nose[1] + 0.3 * d)],
         "chin_and_jaw": [(left - 0.7 * d, mouth_y - 0.2 * d, right + 0.7 * d, chin_y)],
         "above_the_eyes": [(left - 1.0 * d, 0, right + 1.0 * d, eye_y - 0.6 * d)],
-        "ears": [(left - 1.4 * d, eye_y - 0.2 * d, left - 0.7 * d, mouth_y + 0.2 * d),
-                 (right + 0.7 * d, eye_y - 0.2 * d, right + 1.4 * d, mouth_y + 0.2 * d)],
+        "ears": [
+            (left - 1.4 * d, eye_y - 0.2 * d, left - 0.7 * d, mouth_y + 0.2 * d),
+            (right + 0.7 * d, eye_y - 0.2 * d, right + 1.4 * d, mouth_y + 0.2 * d),
+        ],
         "below_the_chin": [(left - 1.0 * d, chin_y, right + 1.0 * d, height)],
-    }  # fmt: skip
+    }
     clipped = {}
     for part, boxes in parts.items():
         kept = []
@@ -253,15 +261,22 @@ def _heat_maps(model, image_processor, chunk: list, attributes: list[str], metho
     return heat, probabilities.cpu()
 
 
-def score_attention(model, image_processor, faces: list, attributes: list[str] | None = None, batch_size: int = 64,
-                    method: str = "attention") -> dict[str, dict[str, float]]:  # fmt: skip
+def score_attention(
+    model,
+    image_processor,
+    faces: list,
+    attributes: list[str] | None = None,
+    batch_size: int = 64,
+    method: str = "attention",
+) -> dict[str, dict[str, float]]:
     """How well the maps point at each attribute's evidence, on faces that know their regions.
 
     Per attribute, over the faces that have its region: `pointing_game`, the share of maps whose maximum (after
     bilinear upsampling to the face's pixels, each token at its receptive field's centre: `upsample_to_image`) lies
     inside the region or within 8 px of it; `energy`, the share of the upsampled map's mass inside the region;
-    `area_share`, the region's share of the image (what a uniform map would give). With `self_attention_mean` pooling the model
-    has one map, scored against every attribute's region. `method="grad_cam"` scores Grad-CAM maps instead.
+    `area_share`, the region's share of the image (what a uniform map would give). With `self_attention_mean`
+    pooling the model has one map, scored against every attribute's region. `method="grad_cam"` scores Grad-CAM maps
+    instead.
     """
     attributes = _scored_attributes(model, faces, attributes)
     width, height = _image_size(faces)
@@ -280,8 +295,12 @@ def score_attention(model, image_processor, faces: list, attributes: list[str] |
                 energy[attribute].append(float(face_heat[inside].sum() / face_heat.sum()))
                 area[attribute].append(float(inside.sum()) / inside.numel())
     return {
-        a: {"pointing_game": float(np.mean(hits[a])), "energy": float(np.mean(energy[a])),
-            "area_share": float(np.mean(area[a])), "faces": len(hits[a])}  # fmt: skip
+        a: {
+            "pointing_game": float(np.mean(hits[a])),
+            "energy": float(np.mean(energy[a])),
+            "area_share": float(np.mean(area[a])),
+            "faces": len(hits[a]),
+        }
         for a in attributes
     }
 
@@ -324,8 +343,9 @@ def control_attribute(faces: list, attribute: str, candidates: list[str]) -> str
         shared = [f for f in faces if attribute in f.boxes and other in f.boxes]
         if not shared:
             return math.inf
-        masks = [(region_mask(f.boxes[attribute], width, height), region_mask(f.boxes[other], width, height))
-                 for f in shared]  # fmt: skip
+        masks = [
+            (region_mask(f.boxes[attribute], width, height), region_mask(f.boxes[other], width, height)) for f in shared
+        ]
         return float(np.mean([(a & b).sum() / max(1, (a | b).sum()) for a, b in masks]))
 
     others = [c for c in candidates if c != attribute]
@@ -333,13 +353,21 @@ def control_attribute(faces: list, attribute: str, candidates: list[str]) -> str
 
 
 @torch.no_grad()
-def deletion_test(model, image_processor, faces: list, attributes: list[str] | None = None, batch_size: int = 32,
-                  method: str = "attention", share: float = DELETION_SHARE, fill: str = "mean"
-                  ) -> dict[str, dict[str, float]]:  # fmt: skip
+def deletion_test(
+    model,
+    image_processor,
+    faces: list,
+    attributes: list[str] | None = None,
+    batch_size: int = 32,
+    method: str = "attention",
+    share: float = DELETION_SHARE,
+    fill: str = "mean",
+) -> dict[str, dict[str, float]]:
     """Does hiding what the map points at change the prediction, more than hiding something else?
 
     Per attribute and face: the most-attended `share` of the image is hidden (`fill`: set to its mean colour, or
-    blurred; see `occlude`) and the attribute's probability recomputed. Two controls hide the same number of pixels: the same mask moved half the image down
+    blurred; see `occlude`) and the attribute's probability recomputed. Two controls hide the same number of
+    pixels: the same mask moved half the image down
     (wrapping round), and the most-attended `share` of another attribute's map (the one whose region overlaps
     least: is the map specific to its attribute, or just "the face"?). Returns the mean absolute change in the
     attribute's probability for each (`region`, `moved`, `other_attribute`, and which attribute that was).
@@ -355,8 +383,11 @@ def deletion_test(model, image_processor, faces: list, attributes: list[str] | N
         for m, attribute in enumerate(attributes):
             label = names.index(attribute)
             other = attributes.index(controls[attribute]) if controls[attribute] else m
-            variants = {"region": masks[:, m], "moved": masks[:, m].roll(masks.shape[-2] // 2, dims=-2),
-                        "other_attribute": masks[:, other]}  # fmt: skip
+            variants = {
+                "region": masks[:, m],
+                "moved": masks[:, m].roll(masks.shape[-2] // 2, dims=-2),
+                "other_attribute": masks[:, other],
+            }
             for kind, kind_masks in variants.items():
                 occluded = [occlude(face.image, mask, fill) for face, mask in zip(chunk, kind_masks)]
                 pixel_values = image_processor(occluded, return_tensors="pt")["pixel_values"].to(model.device)
@@ -384,21 +415,30 @@ def meets_targets(score: dict[str, float]) -> bool:
 def attention_score_table(scores: dict[str, dict[str, float]]) -> str:
     """Markdown: per attribute the pointing game, the energy in the box next to its target, and whether both
     targets are met (pointing game ≥ 0.8, energy ≥ `energy_target`)."""
-    lines = ["| attribute | pointing game | energy in box | box area share | energy / area | energy target | "
-             "targets met |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| attribute | pointing game | energy in box | box area share | energy / area | energy target | targets met |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, s in scores.items():
-        lines.append(f"| {name} | {s['pointing_game']:.2f} | {s['energy']:.2f} | {s['area_share']:.2f} | "
-                     f"{s['energy'] / s['area_share']:.1f}× | {energy_target(s['area_share']):.2f} | "
-                     f"{'yes' if meets_targets(s) else 'no'} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {s['pointing_game']:.2f} | {s['energy']:.2f} | {s['area_share']:.2f} | "
+            f"{s['energy'] / s['area_share']:.1f}× | {energy_target(s['area_share']):.2f} | "
+            f"{'yes' if meets_targets(s) else 'no'} |"
+        )
     return "\n".join(lines)
 
 
 def deletion_table(changes: dict[str, dict[str, float]]) -> str:
     """Markdown: per attribute the mean |Δ probability| when its map's top pixels are hidden and for both controls."""
-    lines = ["| attribute | hide its map's top 10 % | same mask moved | another attribute's top 10 % (which) | "
-             "effect / larger control |", "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| attribute | hide its map's top 10 % | same mask moved | another attribute's top 10 % (which) | "
+        "effect / larger control |",
+        "|---|---|---|---|---|",
+    ]
     for name, c in changes.items():
         ratio = c["region"] / max(c["moved"], c["other_attribute"], 1e-9)
-        lines.append(f"| {name} | {c['region']:.3f} | {c['moved']:.3f} | {c['other_attribute']:.3f} "
-                     f"({c['control_attribute']}) | {ratio:.1f}× |")  # fmt: skip
+        lines.append(
+            f"| {name} | {c['region']:.3f} | {c['moved']:.3f} | {c['other_attribute']:.3f} "
+            f"({c['control_attribute']}) | {ratio:.1f}× |"
+        )
     return "\n".join(lines)

@@ -39,8 +39,8 @@ class ResNetLstmAttentionModelOutput(ModelOutput):
     last_hidden_state (`torch.FloatTensor`):
         The output of the last layer, the one the `attentions` belong to. `pooling="attribute_queries"`:
         `(batch_size, num_labels, hidden)`, one vector per label query. `pooling="self_attention_mean"`:
-        `(batch_size, height * width, hidden)`, the attended tokens. `pooling="global_average"` (no attention): the encoded tokens,
-        `(batch_size, height * width, hidden)`. `hidden` is `config.attention_hidden_size`.
+        `(batch_size, height * width, hidden)`, the attended tokens. `pooling="global_average"` (no attention): the
+        encoded tokens, `(batch_size, height * width, hidden)`. `hidden` is `config.attention_hidden_size`.
     pooler_output (`torch.FloatTensor`):
         What the classifier reads: `(batch_size, num_labels, hidden)` for `"attribute_queries"` (the same
         tensor as `last_hidden_state`), the mean of `last_hidden_state` over tokens `(batch_size, hidden)` for
@@ -56,8 +56,8 @@ class ResNetLstmAttentionModelOutput(ModelOutput):
     attentions (`tuple(torch.FloatTensor)`, *optional*):
         With `output_attentions=True` (pooling with attention only): `(attention_weights,)` of shape
         `(batch_size, num_heads, num_queries, height * width)`; `num_queries` is `num_labels` for
-        `"attribute_queries"` and `height * width` for `"self_attention_mean"`. Each row sums to 1 over the tokens, and the
-        weights lie on the path to `last_hidden_state` and the logits.
+        `"attribute_queries"` and `height * width` for `"self_attention_mean"`. Each row sums to 1 over the tokens,
+        and the weights lie on the path to `last_hidden_state` and the logits.
     """
 
     last_hidden_state: torch.FloatTensor | None = None
@@ -326,7 +326,9 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
 
     @classmethod
     def from_pretrained(cls, *args, key_mapping: dict[str, str] | None = None, **kwargs):
-        loaded = super().from_pretrained(*args, key_mapping={**WEIGHT_PATHS_BEFORE_POOLERS, **(key_mapping or {})}, **kwargs)
+        loaded = super().from_pretrained(
+            *args, key_mapping={**WEIGHT_PATHS_BEFORE_POOLERS, **(key_mapping or {})}, **kwargs
+        )
         # transformers would save a renamed folder back in its old layout; save every folder in the current one.
         (loaded[0] if isinstance(loaded, tuple) else loaded)._weight_conversions = None
         return loaded
@@ -500,9 +502,11 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
     ) -> ImageClassifierOutput | tuple:
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         outputs = self.model(
-            pixel_values, output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+            pixel_values,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
             return_dict=True,
-        )  # fmt: skip
+        )
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (B, num_labels)
         loss = self.loss(logits, labels) if labels is not None else None
         output = ImageClassifierOutput(

@@ -13,17 +13,24 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from .images import to_rgb  # noqa: E402
-from .interpretability import compute_attention_maps, config_label_names, upsample_to_image  # noqa: E402
+from .data.images import to_rgb  # noqa: E402
+from .data.labels import config_label_names  # noqa: E402
+from .interpretability import compute_attention_maps, upsample_to_image  # noqa: E402
 
 CELL_INCHES, DPI = 2.0, 100  # every panel is 200×200 px, so a grid's size is known in advance
 SUMMARY_COLUMNS = 1  # the text panel with the predicted attributes
 
 
 def plot_attention_grid(
-    images: list[Image.Image], maps: torch.Tensor, probabilities: torch.Tensor, titles: list[str],
-    label_names: list[str], output_path: str, input_size: tuple[int, int], top_k: int = 8,
-) -> tuple[int, int]:  # fmt: skip
+    images: list[Image.Image],
+    maps: torch.Tensor,
+    probabilities: torch.Tensor,
+    titles: list[str],
+    label_names: list[str],
+    output_path: str,
+    input_size: tuple[int, int],
+    top_k: int = 8,
+) -> tuple[int, int]:
     """One row per face: the face, one heat map per title over it, then the predicted attributes.
 
     `input_size` (height, width) is what the images were resized to for the model: the maps are placed over each
@@ -45,8 +52,10 @@ def plot_attention_grid(
             label = f"{title} {probability:.2f}" if probability is not None else title
             axes[row, column].set_title(label, fontsize=8)
         order = torch.argsort(probabilities[row], descending=True)[:top_k]
-        lines = [f"{'✓' if probabilities[row, i] >= 0.5 else '·'} {label_names[i][:18]:<18} {probabilities[row, i]:.2f}"
-                 for i in order.tolist()]  # fmt: skip
+        lines = [
+            f"{'✓' if probabilities[row, i] >= 0.5 else '·'} {label_names[i][:18]:<18} {probabilities[row, i]:.2f}"
+            for i in order.tolist()
+        ]
         axes[row, -1].text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=7, family="monospace")
     for axis in axes.flat:
         axis.set_xticks([])
@@ -59,13 +68,21 @@ def plot_attention_grid(
     return columns * int(CELL_INCHES * DPI), rows * int(CELL_INCHES * DPI)
 
 
-def attention_map_figure(model, image_processor, images: list[Image.Image], output_path: str,
-                         attributes: list[str] | None = None) -> tuple[int, int]:  # fmt: skip
+def attention_map_figure(
+    model, image_processor, images: list[Image.Image], output_path: str, attributes: list[str] | None = None
+) -> tuple[int, int]:
     """The whole path: preprocess like evaluation, run the model, plot its own attentions."""
     pixel_values = image_processor([to_rgb(image) for image in images], return_tensors="pt")["pixel_values"]
     maps, probabilities, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
-    return plot_attention_grid(images, maps.cpu(), probabilities.cpu(), titles, config_label_names(model.config), output_path,
-                               tuple(pixel_values.shape[-2:]))  # fmt: skip
+    return plot_attention_grid(
+        images,
+        maps.cpu(),
+        probabilities.cpu(),
+        titles,
+        config_label_names(model.config),
+        output_path,
+        tuple(pixel_values.shape[-2:]),
+    )
 
 
 def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
@@ -74,8 +91,11 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
         history = json.load(f)["log_history"]
     train = [(e["step"], e["loss"]) for e in history if "loss" in e]
     evaluations = [e for e in history if any(k.startswith("eval_") for k in e)]
-    metric_names = [m for m in ("eval_accuracy", "eval_balanced_accuracy", "eval_f1", "eval_roc_auc")
-                    if any(m in e for e in evaluations)]  # fmt: skip
+    metric_names = [
+        m
+        for m in ("eval_accuracy", "eval_balanced_accuracy", "eval_f1", "eval_roc_auc")
+        if any(m in e for e in evaluations)
+    ]
     panels = 2 if metric_names else 1
     figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), dpi=DPI, squeeze=False)
     plotted = []
@@ -104,5 +124,3 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
     figure.savefig(output_path, dpi=DPI)
     plt.close(figure)
     return plotted
-
-

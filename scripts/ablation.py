@@ -30,20 +30,49 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # name → (what it is, run_classification.py flags). The first is the baseline the others are compared with.
 VARIANTS = {
-    "plain": ("ResNet-18 + global average pool + linear (transformers' ResNetForImageClassification)",
-              ["--sequence_encoder", "none", "--pooling", "global_average", "--classifier_dropout", "0",
-               "--backbone_stage", "stage4"]),
-    "attention": ("no sequence encoder, attribute queries over the backbone tokens",
-                  ["--sequence_encoder", "none", "--pooling", "attribute_queries"]),
-    "bilstm-mean": ("BiLSTM, self-attention, mean over tokens (the original design)",
-                    ["--sequence_encoder", "lstm", "--pooling", "self_attention_mean"]),
-    "bilstm-queries": ("BiLSTM + attribute queries (the default model)",
-                       ["--sequence_encoder", "lstm", "--pooling", "attribute_queries"]),
+    "plain": (
+        "ResNet-18 + global average pool + linear (transformers' ResNetForImageClassification)",
+        [
+            "--sequence_encoder",
+            "none",
+            "--pooling",
+            "global_average",
+            "--classifier_dropout",
+            "0",
+            "--backbone_stage",
+            "stage4",
+        ],
+    ),
+    "attention": (
+        "no sequence encoder, attribute queries over the backbone tokens",
+        ["--sequence_encoder", "none", "--pooling", "attribute_queries"],
+    ),
+    "bilstm-mean": (
+        "BiLSTM, self-attention, mean over tokens (the original design)",
+        ["--sequence_encoder", "lstm", "--pooling", "self_attention_mean"],
+    ),
+    "bilstm-queries": (
+        "BiLSTM + attribute queries (the default model)",
+        ["--sequence_encoder", "lstm", "--pooling", "attribute_queries"],
+    ),
     "gru-queries": ("BiGRU + attribute queries", ["--sequence_encoder", "gru", "--pooling", "attribute_queries"]),
-}  # fmt: skip
+}
 # Two-sided 95 % Student t quantiles by degrees of freedom (the normal 1.96 beyond 30).
-T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-         15: 2.131, 20: 2.086, 30: 2.042}  # fmt: skip
+T_975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    15: 2.131,
+    20: 2.086,
+    30: 2.042,
+}
 
 
 FLAGS = {name: flags for name, (_, flags) in VARIANTS.items()}  # every variant's flags, with NAME=FLAGS ones
@@ -68,6 +97,7 @@ def t_quantile(df: int) -> float:
 
 def synthetic_setting(passthrough: list[str]) -> str | None:
     """The synthetic setting the runs train on, or None for real data (no attribute boxes to score maps with)."""
+
     def value(flag):
         return passthrough[passthrough.index(flag) + 1] if flag in passthrough[:-1] else None
 
@@ -77,16 +107,28 @@ def synthetic_setting(passthrough: list[str]) -> str | None:
 
 
 def run_one(run_dir: Path, variant_flags: list[str], seed: int, passthrough: list[str], launcher: list[str]) -> None:
-    command = [*launcher, str(ROOT / "run_classification.py"), *passthrough, *variant_flags,
-               "--seed", str(seed), "--output_dir", str(run_dir), "--do_train", "--do_eval"]  # fmt: skip
+    command = [
+        *launcher,
+        str(ROOT / "run_classification.py"),
+        *passthrough,
+        *variant_flags,
+        "--seed",
+        str(seed),
+        "--output_dir",
+        str(run_dir),
+        "--do_train",
+        "--do_eval",
+    ]
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "ablation_run.log", "a") as log:
         log.write(f"$ {shlex.join(command)}\n")
         log.flush()
         result = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     if result.returncode != 0:
-        raise SystemExit(f"{shlex.join(command)} failed (exit {result.returncode}); see {run_dir / 'ablation_run.log'}. "
-                         "Rerunning this script resumes it.")  # fmt: skip
+        raise SystemExit(
+            f"{shlex.join(command)} failed (exit {result.returncode}); see {run_dir / 'ablation_run.log'}. "
+            "Rerunning this script resumes it."
+        )
 
 
 def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict:
@@ -100,7 +142,7 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
         model = AutoModelForImageClassification.from_pretrained(run_dir, trust_remote_code=True).eval()
         scores = {"parameters": sum(p.numel() for p in model.parameters())}
         if setting is not None and model.has_attention_maps:
-            from face_attributes.synthetic import make_face
+            from face_attributes.data.synthetic import make_face
             from face_attributes.interpretability import score_attention
 
             faces = [make_face(0, "validation", i, setting) for i in range(256)]  # as attention_maps.py --score
@@ -108,15 +150,21 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
                 per_attribute = score_attention(model, AutoImageProcessor.from_pretrained(run_dir), faces)
             scores["attributes"] = per_attribute
             scores["pointing_game"] = sum(s["pointing_game"] for s in per_attribute.values()) / len(per_attribute)
-            scores["energy_ratio"] = sum(s["energy"] / s["area_share"] for s in per_attribute.values()) / len(per_attribute)
+            scores["energy_ratio"] = sum(s["energy"] / s["area_share"] for s in per_attribute.values()) / len(
+                per_attribute
+            )
         scores_path.write_text(json.dumps(scores, indent=2))
     scores = json.loads(scores_path.read_text())
     row = {
-        "variant": variant, "seed": seed, "accuracy": results["eval_accuracy"],
-        "balanced_accuracy": results["eval_balanced_accuracy"], "parameters": scores["parameters"],
+        "variant": variant,
+        "seed": seed,
+        "accuracy": results["eval_accuracy"],
+        "balanced_accuracy": results["eval_balanced_accuracy"],
+        "parameters": scores["parameters"],
         "train_images_per_second": results.get("train_samples_per_second"),
-        "pointing_game": scores.get("pointing_game"), "energy_ratio": scores.get("energy_ratio"),
-    }  # fmt: skip
+        "pointing_game": scores.get("pointing_game"),
+        "energy_ratio": scores.get("energy_ratio"),
+    }
     if "attributes" in scores:  # the attribute the maps find worst: the pointing game asks for every attribute
         from face_attributes.interpretability import meets_targets
 
@@ -138,8 +186,11 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 def paired_difference(rows: list[dict], variant: str, baseline: str, key: str) -> tuple[float, float, int] | None:
     """Mean over seeds of (variant − baseline) and the half-width of its 95 % t interval."""
     by_seed = {(r["variant"], r["seed"]): r[key] for r in rows}
-    diffs = [by_seed[(variant, s)] - by_seed[(baseline, s)] for (v, s) in by_seed if v == variant
-             and (baseline, s) in by_seed]  # fmt: skip
+    diffs = [
+        by_seed[(variant, s)] - by_seed[(baseline, s)]
+        for (v, s) in by_seed
+        if v == variant and (baseline, s) in by_seed
+    ]
     if len(diffs) < 2:
         return None
     mean, std = mean_std(diffs)
@@ -165,8 +216,12 @@ def markdown_table(rows: list[dict], variants: list[str]) -> str:
         pointing = [r["pointing_game"] for r in mine if r["pointing_game"] is not None]
         energy = [r["energy_ratio"] for r in mine if r["energy_ratio"] is not None]
         worst = [r for r in mine if r.get("worst_pointing_game") is not None]
-        worst_text = (f"{min(r['worst_pointing_game'] for r in worst):.2f} "
-                      f"({', '.join(sorted({r['worst_pointing_attribute'] for r in worst}))})" if worst else "–")
+        worst_text = (
+            f"{min(r['worst_pointing_game'] for r in worst):.2f} "
+            f"({', '.join(sorted({r['worst_pointing_attribute'] for r in worst}))})"
+            if worst
+            else "–"
+        )
         met = sorted({r["attributes_meeting_targets"] for r in worst})  # the range over seeds
         met_text = "–"
         if met:
@@ -178,8 +233,9 @@ def markdown_table(rows: list[dict], variants: list[str]) -> str:
             f"{worst_text} | "
             f"{fmt(mean_std(energy), 1, 1) + '×' if energy else '–'} | {met_text} |"
         )
-    legend = "\n".join(f"- `{v}`: {VARIANTS[v][0]}" if v in VARIANTS else f"- `{v}`: `{' '.join(FLAGS.get(v, []))}`"
-                       for v in variants)  # fmt: skip
+    legend = "\n".join(
+        f"- `{v}`: {VARIANTS[v][0]}" if v in VARIANTS else f"- `{v}`: `{' '.join(FLAGS.get(v, []))}`" for v in variants
+    )
     return "\n".join(lines) + "\n\n" + legend + "\n"
 
 
@@ -191,8 +247,10 @@ def plot(rows: list[dict], variants: list[str], path: Path) -> None:
 
     present = [v for v in variants if any(r["variant"] == v for r in rows)]
     figure, axes = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
-    for axis, key, label, scale in ((axes[0], "accuracy", "mean accuracy (%)", 100),
-                                    (axes[1], "train_images_per_second", "train images/s", 1)):  # fmt: skip
+    for axis, key, label, scale in (
+        (axes[0], "accuracy", "mean accuracy (%)", 100),
+        (axes[1], "train_images_per_second", "train images/s", 1),
+    ):
         stats = [mean_std([r[key] * scale for r in rows if r["variant"] == v and r[key]]) for v in present]
         axis.bar(present, [m for m, _ in stats], yerr=[s for _, s in stats], capsize=5, color="#4c72b0")
         axis.set_ylabel(label)
@@ -211,12 +269,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ours, passthrough = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output_dir", required=True, help="Runs go to OUTPUT_DIR/VARIANT/seedS; tables here.")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), type=parse_variant,
-                        help=f"The ladder ({', '.join(VARIANTS)}, or NAME=FLAGS); the first is the baseline of the "
-                             "paired differences.")  # fmt: skip
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=list(VARIANTS),
+        type=parse_variant,
+        help=f"The ladder ({', '.join(VARIANTS)}, or NAME=FLAGS); the first is the baseline of the paired differences.",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--launcher", default=f"{shlex.quote(sys.executable)}",
-                        help="How to start run_classification.py, e.g. 'accelerate launch --multi_gpu'.")
+    parser.add_argument(
+        "--launcher",
+        default=f"{shlex.quote(sys.executable)}",
+        help="How to start run_classification.py, e.g. 'accelerate launch --multi_gpu'.",
+    )
     args = parser.parse_args(ours)
     output_dir, launcher, setting = Path(args.output_dir), shlex.split(args.launcher), synthetic_setting(passthrough)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -231,8 +296,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
             run_one(run_dir, FLAGS[variant], seed, passthrough, launcher)
             status = f"trained in {time.time() - begin:.0f} s"
         rows.append(collect(run_dir, variant, seed, setting))
-        print(f"[{number}/{len(runs)}] {variant} seed {seed}: {status}; accuracy {rows[-1]['accuracy']:.4f}",
-              flush=True)  # fmt: skip
+        print(
+            f"[{number}/{len(runs)}] {variant} seed {seed}: {status}; accuracy {rows[-1]['accuracy']:.4f}", flush=True
+        )
 
     columns = list(dict.fromkeys(key for row in rows for key in row))
     with open(output_dir / "ablation.csv", "w", newline="") as f:

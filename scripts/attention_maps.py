@@ -24,8 +24,9 @@ import numpy as np
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-from face_attributes.interpretability import DELETION_FILLS, config_label_names
-from face_attributes.predictions import expand_inputs
+from face_attributes.data.labels import config_label_names
+from face_attributes.inference.predictions import expand_inputs
+from face_attributes.interpretability import DELETION_FILLS
 from face_attributes.visualize import attention_map_figure
 
 
@@ -39,21 +40,34 @@ def main(argv=None):
     parser.add_argument("--num_images", type=int, help="How many images: 4 rows by default, 256 faces with --score.")
     parser.add_argument("--attributes", nargs="*", help="Attributes to map (attribute_queries pooling).")
     parser.add_argument("--output", default="attention_maps.png", help="PNG to write.")
-    parser.add_argument("--score", action="store_true",
-                        help="Instead of a picture, score the maps on synthetic faces whose attribute boxes are known "
-                             "(--num_images faces of --split, default 256; --dataset_config_name hard for the hard "
-                             "setting) and print a table; --score_output writes it as JSON too.")  # fmt: skip
+    parser.add_argument(
+        "--score",
+        action="store_true",
+        help="Instead of a picture, score the maps on synthetic faces whose attribute boxes are known "
+        "(--num_images faces of --split, default 256; --dataset_config_name hard for the hard "
+        "setting) and print a table; --score_output writes it as JSON too.",
+    )
     parser.add_argument("--dataset_config_name", default="default", help="Synthetic setting for --score.")
     parser.add_argument("--score_output", help="JSON file for the --score numbers.")
-    parser.add_argument("--method", default="attention",
-                        help="Maps to score: `attention` (the model's own), or `grad_cam` (any model, the plain ResNet "
-                             "too; on the token stage, or `grad_cam:stage3` on another backbone stage).")  # fmt: skip
-    parser.add_argument("--deletion", action="store_true",
-                        help="With --score, also hide each map's most-attended 10 %% and two controls (deletion test) "
-                             "on the first --deletion_faces faces.")  # fmt: skip
+    parser.add_argument(
+        "--method",
+        default="attention",
+        help="Maps to score: `attention` (the model's own), or `grad_cam` (any model, the plain ResNet "
+        "too; on the token stage, or `grad_cam:stage3` on another backbone stage).",
+    )
+    parser.add_argument(
+        "--deletion",
+        action="store_true",
+        help="With --score, also hide each map's most-attended 10 %% and two controls (deletion test) "
+        "on the first --deletion_faces faces.",
+    )
     parser.add_argument("--deletion_faces", type=int, default=500, help="Faces for the deletion test.")
-    parser.add_argument("--deletion_fill", choices=DELETION_FILLS, default="mean",
-                        help="How the deletion test hides pixels: the image's mean colour, or a blur of the image.")
+    parser.add_argument(
+        "--deletion_fill",
+        choices=DELETION_FILLS,
+        default="mean",
+        help="How the deletion test hides pixels: the image's mean colour, or a blur of the image.",
+    )
     parser.add_argument("--landmarks", help="JSON cache of the detected landmarks of real faces (read, or written).")
     args = parser.parse_args(argv)
     if args.score:
@@ -62,7 +76,7 @@ def main(argv=None):
     if args.images:
         images = [Image.open(path) for path in expand_inputs(args.images)[: args.num_images or 4]]
     elif args.dataset_name or args.data_dir:
-        from face_attributes.data import load_source
+        from face_attributes.data.sources import load_source
 
         split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]
         images = [split[i]["image"] for i in range(min(args.num_images or 4, len(split)))]
@@ -82,7 +96,7 @@ def score(args) -> dict:
     if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
         faces, where = real_faces(args, config_label_names(model.config)), f"real {args.split} faces"
     else:
-        from face_attributes.synthetic import make_face
+        from face_attributes.data.synthetic import make_face
 
         count = args.num_images or 256
         faces = [make_face(0, args.split, i, args.dataset_config_name) for i in range(count)]
@@ -92,10 +106,13 @@ def score(args) -> dict:
     print(attention_score_table(scores["regions"]))
     if args.deletion:
         subset = faces[: args.deletion_faces]
-        scores["deletion"] = deletion_test(model, processor, subset, args.attributes, method=args.method,
-                                           fill=args.deletion_fill)  # fmt: skip
-        print(f"\nDeletion test ({args.deletion_fill} fill) on {len(subset)} faces (mean |change| of the attribute's "
-              "probability):")  # fmt: skip
+        scores["deletion"] = deletion_test(
+            model, processor, subset, args.attributes, method=args.method, fill=args.deletion_fill
+        )
+        print(
+            f"\nDeletion test ({args.deletion_fill} fill) on {len(subset)} faces (mean |change| of the attribute's "
+            "probability):"
+        )
         print(deletion_table(scores["deletion"]))
     if args.score_output:
         Path(args.score_output).write_text(json.dumps(scores, indent=2))
@@ -107,8 +124,8 @@ def real_faces(args, attributes: list[str]) -> list:
     found on the crop; crops where no face is found are left out (counted in a line)."""
     from datasets import Image as ImageFeature
 
-    from face_attributes.data import load_source
-    from face_attributes.faces import FaceDetector
+    from face_attributes.data.sources import load_source
+    from face_attributes.inference.faces import FaceDetector
     from face_attributes.interpretability import landmark_regions
 
     split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]

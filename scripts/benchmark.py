@@ -36,12 +36,19 @@ NUM_LABELS = 40
 
 
 def build_models(backbone: dict, lstm_hidden: int, heads: int, device, channels_last: bool):
-    ours = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(
-        backbone_config=ResNetConfig(**backbone), lstm_hidden_size=lstm_hidden, num_attention_heads=heads,
-        num_labels=NUM_LABELS, problem_type="multi_label_classification"))  # fmt: skip
+    ours = ResNetLstmAttentionForImageClassification(
+        ResNetLstmAttentionConfig(
+            backbone_config=ResNetConfig(**backbone),
+            lstm_hidden_size=lstm_hidden,
+            num_attention_heads=heads,
+            num_labels=NUM_LABELS,
+            problem_type="multi_label_classification",
+        )
+    )
     layout = {k: v for k, v in backbone.items() if k != "out_features"}
-    plain = ResNetForImageClassification(ResNetConfig(**layout, num_labels=NUM_LABELS,
-                                                      problem_type="multi_label_classification"))  # fmt: skip
+    plain = ResNetForImageClassification(
+        ResNetConfig(**layout, num_labels=NUM_LABELS, problem_type="multi_label_classification")
+    )
     models = {"this model": ours, "plain ResNet-18": plain}
     for model in models.values():
         model.to(device)
@@ -110,7 +117,8 @@ def model_benchmark(args, device) -> list[tuple]:
             for variant, (model, optimizer) in variants.items():
                 steps = args.iterations
                 times[(variant, "train")].append(
-                    batch / timed(lambda: train_step(model, optimizer, pixels, labels), steps, device))
+                    batch / timed(lambda: train_step(model, optimizer, pixels, labels), steps, device)
+                )
                 times[(variant, "infer bs1")].append(1 / timed(lambda: infer(model, single), steps, device))
                 times[(variant, f"infer bs{batch}")].append(batch / timed(lambda: infer(model, pixels), steps, device))
         for mode in ("train", "infer bs1", f"infer bs{batch}"):
@@ -125,9 +133,10 @@ def pipeline_benchmark(args) -> list[tuple]:
     """images/s of the on-the-fly path (decode + v2 transform in workers) vs the uint8 cache path."""
     from datasets import disable_progress_bars
 
-    from face_attributes.cache import CachedBatchCollator, DeviceAugment, build_uint8_cache
-    from face_attributes.data import load_synthetic, normalize_labels
-    from face_attributes.images import build_transforms, collate, make_batch_transform
+    from face_attributes.data.images import build_transforms, collate, make_batch_transform
+    from face_attributes.data.labels import normalize_labels
+    from face_attributes.data.sources import load_synthetic
+    from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache
 
     disable_progress_bars()
     count = 64 if args.tiny else args.pipeline_images
@@ -152,14 +161,37 @@ def pipeline_benchmark(args) -> list[tuple]:
             results = {name: [] for name in loaders}
             for _ in range(args.rounds):
                 for name, (ds, collator, finish) in loaders.items():
-                    loader = torch.utils.data.DataLoader(ds, batch_size=32, shuffle=True, collate_fn=collator,
-                                                         num_workers=workers)  # fmt: skip
+                    loader = torch.utils.data.DataLoader(
+                        ds, batch_size=32, shuffle=True, collate_fn=collator, num_workers=workers
+                    )
                     start = time.perf_counter()
                     seen = sum(finish(batch).shape[0] for batch in loader)
                     results[name].append(seen / (time.perf_counter() - start))
             for name in loaders:
                 rows.append((name, label, statistics.median(results[name])))
     return rows
+
+
+def timed_epoch_waits(loader, model, augment, optimizer, device) -> tuple[float, float]:
+    """Two epochs of training steps; returns (seconds blocked in next(iterator), wall seconds) of the second."""
+    waited, start = 0.0, None
+    for epoch in range(2):  # the first epoch warms up workers and allocator
+        iterator = iter(loader)
+        if epoch == 1:
+            waited, start = 0.0, time.perf_counter()
+        while True:
+            before = time.perf_counter()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                break
+            waited += time.perf_counter() - before
+            pixel_values = augment(batch["pixels"].to(device), train=True)
+            loss = model(pixel_values=pixel_values, labels=batch["labels"].to(device)).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+    return waited, time.perf_counter() - start
 
 
 def data_wait_benchmark(args, device) -> tuple[float, float]:
@@ -169,8 +201,9 @@ def data_wait_benchmark(args, device) -> tuple[float, float]:
     """
     from datasets import disable_progress_bars
 
-    from face_attributes.cache import CachedBatchCollator, DeviceAugment, build_uint8_cache
-    from face_attributes.data import load_synthetic, normalize_labels
+    from face_attributes.data.labels import normalize_labels
+    from face_attributes.data.sources import load_synthetic
+    from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache
 
     disable_progress_bars()
     size, count = (64, 64) if args.tiny else (args.pipeline_size, 512)
@@ -182,31 +215,27 @@ def data_wait_benchmark(args, device) -> tuple[float, float]:
         backbone = dict(RESNET18_BACKBONE)
         if args.tiny:
             backbone.update(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1])
-        model = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(
-            backbone_config=ResNetConfig(**backbone), num_labels=2, lstm_hidden_size=16 if args.tiny else 256,
-            num_attention_heads=2 if args.tiny else 8, problem_type="multi_label_classification")).to(device)  # fmt: skip
+        model = ResNetLstmAttentionForImageClassification(
+            ResNetLstmAttentionConfig(
+                backbone_config=ResNetConfig(**backbone),
+                num_labels=2,
+                lstm_hidden_size=16 if args.tiny else 256,
+                num_attention_heads=2 if args.tiny else 8,
+                problem_type="multi_label_classification",
+            )
+        ).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         augment = DeviceAugment(size).to(device)
-        loader = torch.utils.data.DataLoader(cached, batch_size=32, shuffle=True, collate_fn=CachedBatchCollator(labels),
-                                             num_workers=1, persistent_workers=True, prefetch_factor=4)  # fmt: skip
-        waited, start = 0.0, None
-        for epoch in range(2):  # the first epoch warms up workers and allocator
-            iterator = iter(loader)
-            if epoch == 1:
-                waited, start = 0.0, time.perf_counter()
-            while True:
-                before = time.perf_counter()
-                try:
-                    batch = next(iterator)
-                except StopIteration:
-                    break
-                waited += time.perf_counter() - before
-                loss = model(pixel_values=augment(batch["pixels"].to(device), train=True),
-                             labels=batch["labels"].to(device)).loss  # fmt: skip
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-        total = time.perf_counter() - start
+        loader = torch.utils.data.DataLoader(
+            cached,
+            batch_size=32,
+            shuffle=True,
+            collate_fn=CachedBatchCollator(labels),
+            num_workers=1,
+            persistent_workers=True,
+            prefetch_factor=4,
+        )
+        waited, total = timed_epoch_waits(loader, model, augment, optimizer, device)
     return waited / total, count / total
 
 
@@ -214,9 +243,12 @@ def sources_benchmark(args) -> list[tuple]:
     """rows/s building each source from 1,000 images (first build, then the cached second run)."""
     from datasets import disable_progress_bars
 
-    from face_attributes.data import load_source
-    from face_attributes.fixtures import write_celeba_release, write_hub_parquet, write_image_folder
-    from face_attributes.images import build_transforms
+    from face_attributes.data.images import build_transforms
+    from face_attributes.data.sources import load_source
+
+    # The writers of CelebA's on-disk formats live with the tests (they are not part of the package).
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+    from testing_utils import write_celeba_release, write_hub_parquet, write_image_folder
 
     disable_progress_bars()
     count = 50 if args.tiny else 1000
@@ -225,11 +257,13 @@ def sources_benchmark(args) -> list[tuple]:
     with tempfile.TemporaryDirectory() as root:
         sources = {
             "original release (txt)": lambda: dict(data_dir=str(write_celeba_release(f"{root}/release", sizes))),
-            "Kaggle layout (csv)": lambda: dict(data_dir=str(write_celeba_release(f"{root}/kaggle", sizes, kaggle=True))),
+            "Kaggle layout (csv)": lambda: dict(
+                data_dir=str(write_celeba_release(f"{root}/kaggle", sizes, kaggle=True))
+            ),
             "Hub layout (parquet)": lambda: dict(dataset_name=str(write_hub_parquet(f"{root}/hub", sizes))),
             "image folder + metadata.csv": lambda: dict(train_dir=str(write_image_folder(f"{root}/folder", count))),
             "synthetic (generated)": lambda: dict(dataset_name="synthetic", synthetic_sizes=sizes),
-        }  # fmt: skip
+        }
         for name, write in sources.items():
             kwargs = dict(write(), cache_dir=f"{root}/cache")
             timings = []
@@ -249,15 +283,15 @@ def sources_benchmark(args) -> list[tuple]:
 
 def faces_benchmark(args) -> list[tuple]:
     """Face detection + CelebA alignment on the group photo scaled to a few sizes: images/s and faces/s."""
-    from face_attributes.example_photos import group_photo
-    from face_attributes.faces import FaceDetector, align_face
+    from face_attributes.data.example_photos import group_photo
+    from face_attributes.inference.faces import FaceDetector, align_face
 
     detector = FaceDetector()
     photo, _ = group_photo()
     rows = []
     for threads in sorted({1, torch.get_num_threads()}):
         torch.set_num_threads(threads)
-        for side in ([512] if args.tiny else [512, 1024, 2048]):
+        for side in [512] if args.tiny else [512, 1024, 2048]:
             scaled = photo.resize((side, round(side * photo.height / photo.width)))
             found = detector(scaled)  # warm-up, and the face count
             repeats = 1 if args.tiny else 5
@@ -270,15 +304,34 @@ def faces_benchmark(args) -> list[tuple]:
     return rows
 
 
+def time_runners(runners: dict, single: torch.Tensor, full: torch.Tensor, repeats: int) -> tuple[dict, dict]:
+    """Per runner: batch-1 latencies (s) and full-batch throughputs (images/s), interleaved over `repeats` rounds."""
+    latencies = {name: [] for name in runners}
+    throughput = {name: [] for name in runners}
+    with torch.no_grad():
+        for name, runner in runners.items():
+            runner(single), runner(full)  # warm-up
+        for _ in range(repeats):  # interleaved, so that other load hits every runner alike
+            for name, runner in runners.items():
+                for _ in range(10):
+                    start = time.perf_counter()
+                    runner(single)
+                    latencies[name].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                runner(full)
+                throughput[name].append(len(full) / (time.perf_counter() - start))
+    return latencies, throughput
+
+
 def onnx_benchmark(args) -> list[tuple]:
     """PyTorch eager vs ONNX Runtime fp32 vs int8: batch-1 latency (median, p95) and batch-32 throughput.
 
     The default 40-attribute model at each size (random weights: speed does not depend on them), exported by
-    face_attributes.onnx_export as scripts/export_onnx.py does (logits only), quantized to static int8.
+    face_attributes.inference.onnx_export as scripts/export_onnx.py does (logits only), quantized to static int8.
     """
-    from face_attributes.images import build_image_processor
-    from face_attributes.onnx_export import export_onnx, quantize_int8
-    from face_attributes.onnx_model import OnnxClassifier
+    from face_attributes.data.images import build_image_processor
+    from face_attributes.inference.onnx_export import export_onnx, quantize_int8
+    from face_attributes.inference.onnx_model import OnnxClassifier
 
     rows = []
     sizes, batch = ([64], 4) if args.tiny else (args.onnx_sizes, 32)
@@ -286,9 +339,16 @@ def onnx_benchmark(args) -> list[tuple]:
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
             backbone, lstm_hidden, heads = model_layout(args)
-            model = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(
-                backbone_config=ResNetConfig(**backbone), lstm_hidden_size=lstm_hidden, num_attention_heads=heads,
-                num_labels=NUM_LABELS, image_size=size, problem_type="multi_label_classification")).eval()  # fmt: skip
+            model = ResNetLstmAttentionForImageClassification(
+                ResNetLstmAttentionConfig(
+                    backbone_config=ResNetConfig(**backbone),
+                    lstm_hidden_size=lstm_hidden,
+                    num_attention_heads=heads,
+                    num_labels=NUM_LABELS,
+                    image_size=size,
+                    problem_type="multi_label_classification",
+                )
+            ).eval()
             model.save_pretrained(folder)
             build_image_processor(size).save_pretrained(folder)
             export_onnx(folder, os.path.join(folder, "model.onnx"))
@@ -303,26 +363,22 @@ def onnx_benchmark(args) -> list[tuple]:
                     "ONNX Runtime fp32": OnnxClassifier(os.path.join(folder, "model.onnx"), threads),
                     "ONNX Runtime int8": OnnxClassifier(os.path.join(folder, "model.int8.onnx"), threads),
                 }
-                latencies = {name: [] for name in runners}
-                throughput = {name: [] for name in runners}
-                with torch.no_grad():
-                    for name, runner in runners.items():
-                        runner(single), runner(full)  # warm-up
-                    for _ in range(repeats):  # interleaved, so that other load hits every runner alike
-                        for name, runner in runners.items():
-                            for _ in range(10):
-                                start = time.perf_counter()
-                                runner(single)
-                                latencies[name].append(time.perf_counter() - start)
-                            start = time.perf_counter()
-                            runner(full)
-                            throughput[name].append(batch / (time.perf_counter() - start))
+                latencies, throughput = time_runners(runners, single, full, repeats)
                 eager = statistics.median(latencies["PyTorch eager"])
                 for name in runners:
                     ordered = sorted(latencies[name])
                     median, p95 = statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-                    rows.append((size, threads, name, 1000 * median, 1000 * p95, median / eager,
-                                 statistics.median(throughput[name])))  # fmt: skip
+                    rows.append(
+                        (
+                            size,
+                            threads,
+                            name,
+                            1000 * median,
+                            1000 * p95,
+                            median / eager,
+                            statistics.median(throughput[name]),
+                        )
+                    )
     torch.set_num_threads(os.cpu_count() or 1)
     return rows
 
@@ -383,7 +439,7 @@ def checkpointing_memory_benchmark(args) -> list[tuple]:
     return rows
 
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 224])
     parser.add_argument("--batch_size", type=int, default=32)
@@ -401,55 +457,81 @@ def main(argv=None):
     parser.add_argument("--onnx", action="store_true", help="Also time ONNX Runtime fp32 and int8 against eager.")
     parser.add_argument("--onnx_sizes", type=int, nargs="+", default=[144, 224])
     parser.add_argument("--onnx_repeats", type=int, default=5, help="Rounds of 10 batch-1 calls and 1 batch-32 call.")
-    parser.add_argument("--checkpointing_memory", action="store_true",
-                        help="Also measure one training step's peak memory with and without activation checkpointing.")
+    parser.add_argument(
+        "--checkpointing_memory",
+        action="store_true",
+        help="Also measure one training step's peak memory with and without activation checkpointing.",
+    )
     parser.add_argument("--memory_batch_size", type=int, default=64)
     parser.add_argument("--memory_size", type=int, default=224)
     parser.add_argument("--tiny", action="store_true", help="Tiny sizes: a smoke run that takes seconds.")
     args = parser.parse_args(argv)
     if args.tiny:
         args.sizes, args.batch_size, args.iterations, args.rounds = [64], 4, 1, 1
+    return args
+
+
+def print_pipeline_tables(args, device) -> None:
+    rows = pipeline_benchmark(args)
+    print(
+        f"\n| input pipeline ({'64' if args.tiny else args.pipeline_size} px, train) | workers | images/s |"
+        "\n|---|---|---|"
+    )
+    for name, workers, value in rows:
+        print(f"| {name} | {workers} | {value:,.1f} |")
+    by = {(n, w): v for n, w, v in rows}
+    for workers in sorted({w for _, w, _ in rows if w != "1 process"}):
+        ratio = by[("uint8 cache", workers)] / by[("on-the-fly", workers)]
+        print(f"| **cache / on-the-fly** | {workers} | **{ratio:.1f}×** |")
+    wait, throughput = data_wait_benchmark(args, device)
+    print(
+        f"\nData wait in a training loop on the cache: {100 * wait:.1f} % of step time "
+        f"({throughput:,.1f} images/s end to end)"
+    )
+
+
+def print_checkpointing_table(args) -> None:
+    rows = checkpointing_memory_benchmark(args)
+    unit = "GPU memory allocated" if torch.cuda.is_available() else "RSS"
+    print(
+        f"\n| batch | px | activation checkpointing | peak {unit} added by one training step | step time (s) |"
+        "\n|---|---|---|---|---|"
+    )
+    for batch, size, checkpointing, added, seconds in rows:
+        state = "on" if checkpointing else "off"
+        print(f"| {batch} | {size} | {state} | {added / 2**30:,.2f} GiB | {seconds:.1f} |")
+    (_, _, _, memory_off, time_off), (_, _, _, memory_on, time_on) = rows
+    print(f"\nWith checkpointing: {memory_on / memory_off:.2f}× the memory, {time_on / time_off:.2f}× the time.")
+
+
+def main(argv=None):
+    args = parse_args(argv)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine()
-    print(f"# {time.strftime('%Y-%m-%d')} · {device.type}: {name} · {os.cpu_count()} cores · torch {torch.__version__}"
-          f" · bf16={args.bf16} channels_last={args.channels_last} compile={args.compile}")  # fmt: skip
+    print(
+        f"# {time.strftime('%Y-%m-%d')} · {device.type}: {name} · {os.cpu_count()} cores · torch {torch.__version__}"
+        f" · bf16={args.bf16} channels_last={args.channels_last} compile={args.compile}"
+    )
 
     if not args.skip_models:
         print("\n| px | mode | model | images/s | × plain ResNet-18 |\n|---|---|---|---|---|")
         for size, mode, variant, value, ratio in model_benchmark(args, device):
             print(f"| {size} | {mode} | {variant} | {value:,.1f} | {ratio:.2f} |")
     if not args.skip_pipeline:
-        rows = pipeline_benchmark(args)
-        print(f"\n| input pipeline ({'64' if args.tiny else args.pipeline_size} px, train) | workers | images/s |"
-              "\n|---|---|---|")  # fmt: skip
-        for name, workers, value in rows:
-            print(f"| {name} | {workers} | {value:,.1f} |")
-        by = {(n, w): v for n, w, v in rows}
-        for workers in sorted({w for _, w, _ in rows if w != "1 process"}):
-            ratio = by[("uint8 cache", workers)] / by[("on-the-fly", workers)]
-            print(f"| **cache / on-the-fly** | {workers} | **{ratio:.1f}×** |")
-        wait, throughput = data_wait_benchmark(args, device)
-        print(f"\nData wait in a training loop on the cache: {100 * wait:.1f} % of step time "
-              f"({throughput:,.1f} images/s end to end)")  # fmt: skip
+        print_pipeline_tables(args, device)
     if args.sources:
         print("\n| source (1,000 images) | first build rows/s | cached rerun rows/s |\n|---|---|---|")
         for name, first, second in sources_benchmark(args):
             print(f"| {name} | {first:,.1f} | {'–' if second is None else f'{second:,.1f}'} |")
     if args.onnx:
-        print("\n| px | threads | runtime | batch-1 latency median (ms) | p95 (ms) | × eager latency | "
-              "batch-32 images/s |\n|---|---|---|---|---|---|---|")  # fmt: skip
+        print(
+            "\n| px | threads | runtime | batch-1 latency median (ms) | p95 (ms) | × eager latency | "
+            "batch-32 images/s |\n|---|---|---|---|---|---|---|"
+        )
         for size, threads, name, median, p95, ratio, images in onnx_benchmark(args):
             print(f"| {size} | {threads} | {name} | {median:.1f} | {p95:.1f} | {ratio:.2f} | {images:,.1f} |")
     if args.checkpointing_memory:
-        rows = checkpointing_memory_benchmark(args)
-        unit = "GPU memory allocated" if torch.cuda.is_available() else "RSS"
-        print(f"\n| batch | px | activation checkpointing | peak {unit} added by one training step | step time (s) |"
-              "\n|---|---|---|---|---|")  # fmt: skip
-        for batch, size, checkpointing, added, seconds in rows:
-            state = "on" if checkpointing else "off"
-            print(f"| {batch} | {size} | {state} | {added / 2**30:,.2f} GiB | {seconds:.1f} |")
-        (_, _, _, memory_off, time_off), (_, _, _, memory_on, time_on) = rows
-        print(f"\nWith checkpointing: {memory_on / memory_off:.2f}× the memory, {time_on / time_off:.2f}× the time.")
+        print_checkpointing_table(args)
     if args.faces:
         print("\n| photo (group photo, 5 faces) | threads | faces found | images/s | faces/s |\n|---|---|---|---|---|")
         for size, threads, count, images, faces in faces_benchmark(args):

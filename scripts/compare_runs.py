@@ -36,10 +36,14 @@ def split_labels(args, split: str, attributes: list[str]) -> tuple[list[str], np
     """(file names, 0/1 labels (N, L)) of a split, loaded as run_classification.py loads it."""
     from datasets import Image as ImageFeature
 
-    from face_attributes.data import load_source, normalize_labels
+    from face_attributes.data.labels import normalize_labels
+    from face_attributes.data.sources import load_source
 
     dataset = normalize_labels(load_source(args.dataset_name, data_dir=args.data_dir), attributes)[split]
-    names = [os.path.basename(item["path"] or "") for item in dataset.cast_column("image", ImageFeature(decode=False))["image"]]
+    names = [
+        os.path.basename(item["path"] or "")
+        for item in dataset.cast_column("image", ImageFeature(decode=False))["image"]
+    ]
     return names, np.stack([np.asarray(dataset[a], dtype=np.int8) for a in attributes], axis=1)  # (N, L)
 
 
@@ -61,23 +65,35 @@ def bootstrap_mean_difference(correct_a: np.ndarray, correct_b: np.ndarray) -> t
     return float(per_image.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
-def compare(labels: np.ndarray, baseline: np.ndarray, run: np.ndarray, attributes: list[str], majority: np.ndarray
-            ) -> tuple[str, dict]:  # fmt: skip
+def compare(
+    labels: np.ndarray, baseline: np.ndarray, run: np.ndarray, attributes: list[str], majority: np.ndarray
+) -> tuple[str, dict]:
     """Markdown table (mean, then each attribute, beside the majority-class accuracy) and the numbers, for one run
     against the baseline."""
     correct_a, correct_b = baseline == labels, run == labels
     mean, low, high = bootstrap_mean_difference(correct_a, correct_b)
-    summary = {"baseline_accuracy": float(correct_a.mean()), "accuracy": float(correct_b.mean()),
-               "difference": mean, "interval": [low, high], "attributes": {}}  # fmt: skip
-    lines = ["| attribute | majority class | baseline | run | run − baseline (95 % interval) | "
-             "only baseline right / only run right |", "|---|---|---|---|---|---|",
-             f"| **mean of {len(attributes)}** | {majority.mean():.2%} | {correct_a.mean():.2%} | {correct_b.mean():.2%} | "
-             f"{mean:+.2%} ({low:+.2%} to {high:+.2%}, bootstrap) | |"]  # fmt: skip
+    summary = {
+        "baseline_accuracy": float(correct_a.mean()),
+        "accuracy": float(correct_b.mean()),
+        "difference": mean,
+        "interval": [low, high],
+        "attributes": {},
+    }
+    lines = [
+        "| attribute | majority class | baseline | run | run − baseline (95 % interval) | "
+        "only baseline right / only run right |",
+        "|---|---|---|---|---|---|",
+        f"| **mean of {len(attributes)}** | {majority.mean():.2%} | {correct_a.mean():.2%} | {correct_b.mean():.2%} | "
+        f"{mean:+.2%} ({low:+.2%} to {high:+.2%}, bootstrap) | |",
+    ]
     for i, name in enumerate(attributes):
         difference, half, a_only, b_only = paired_interval(correct_a[:, i], correct_b[:, i])
         summary["attributes"][name] = {"difference": difference, "half_width": half}
-        lines.append(f"| {name} | {majority[i]:.2%} | {correct_a[:, i].mean():.2%} | {correct_b[:, i].mean():.2%} | {difference:+.2%} "
-                     f"(± {half:.2%}) | {a_only} / {b_only} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {majority[i]:.2%} | {correct_a[:, i].mean():.2%} | {correct_b[:, i].mean():.2%} "
+            f"| {difference:+.2%} "
+            f"(± {half:.2%}) | {a_only} / {b_only} |"
+        )
     return "\n".join(lines), summary
 
 
@@ -102,18 +118,25 @@ def main(argv: list[str] | None = None) -> dict:
     row_of = {name: i for i, name in enumerate(names)}
     missing = [f for f in files if f not in row_of]
     if missing:
-        raise SystemExit(f"{len(missing)} predicted files are not in the {args.split} split (first: {missing[0]}): "
-                         "pass the data the runs were trained on.")  # fmt: skip
+        raise SystemExit(
+            f"{len(missing)} predicted files are not in the {args.split} split (first: {missing[0]}): "
+            "pass the data the runs were trained on."
+        )
     labels = labels[[row_of[f] for f in files]]
     _, train_labels = split_labels(args, "train", attributes)
     majority = majority_baseline(train_labels, labels)
-    sections = [f"Majority class of train, on these {len(files)} {args.split} images: mean {majority.mean():.2%}"
-                + (f", Male {majority[attributes.index('Male')]:.2%}" if "Male" in attributes else "") + "."]
+    sections = [
+        f"Majority class of train, on these {len(files)} {args.split} images: mean {majority.mean():.2%}"
+        + (f", Male {majority[attributes.index('Male')]:.2%}" if "Male" in attributes else "")
+        + "."
+    ]
     results = {"majority": dict(zip(attributes, majority.tolist()))}
     for run in args.runs:
         run_files, run_attributes, decisions = read_predictions(Path(run))
         if run_files != files or run_attributes != attributes:
-            raise SystemExit(f"{run} predicted other files or attributes than {args.baseline}: not a paired comparison.")
+            raise SystemExit(
+                f"{run} predicted other files or attributes than {args.baseline}: not a paired comparison."
+            )
         table, results[run] = compare(labels, baseline, decisions, attributes, majority)
         sections.append(f"### {run} against {args.baseline}\n\n{table}")
     text = "\n\n".join(sections) + "\n"

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: MIT
 """Training curves: trainer_state.json → PNG of training loss and eval metrics over steps.
 
-    python scripts/plot_training.py outputs/synthetic            # reads outputs/synthetic/trainer_state.json
+python scripts/plot_training.py outputs/synthetic            # reads outputs/synthetic/trainer_state.json
 """
 
 import argparse

@@ -18,37 +18,57 @@ pip install -e ".[faces]".
 import argparse
 import logging
 
-from face_attributes.onnx_model import OnnxModelError
-from face_attributes.predictions import predict_files
+from face_attributes.inference.onnx_model import OnnxModelError
+from face_attributes.inference.predictions import predict_files
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True,
-                        help="A folder written by run_classification.py (or a Hub id), or a .onnx file from "
-                             "scripts/export_onnx.py.")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="A folder written by run_classification.py (or a Hub id), or a .onnx file from scripts/export_onnx.py.",
+    )
     parser.add_argument("--inputs", nargs="+", required=True, help="Image files, folders or glob patterns.")
     parser.add_argument("--output", default="predictions.csv", help="CSV to write.")
     parser.add_argument("--batch_size", type=int, default=32)
-    parser.add_argument("--threshold", default="0.5",
-                        help="A probability, or 'saved' for the per-attribute thresholds chosen on validation.")
+    parser.add_argument(
+        "--threshold",
+        default="0.5",
+        help="A probability, or 'saved' for the per-attribute thresholds chosen on validation.",
+    )
     parser.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
-    parser.add_argument("--faces", choices=["auto", "detect", "aligned"], default="auto",
-                        help="Find faces in photos, take images as aligned crops, or decide per image (default).")
+    parser.add_argument(
+        "--faces",
+        choices=["auto", "detect", "aligned"],
+        default="auto",
+        help="Find faces in photos, take images as aligned crops, or decide per image (default).",
+    )
     parser.add_argument("--save_faces", metavar="DIR", help="Write each aligned 178×218 face crop here.")
     parser.add_argument("--annotate", metavar="DIR", help="Write each photo with its boxes and top attributes here.")
     args = parser.parse_args(argv)
     threshold = args.threshold if args.threshold == "saved" else float(args.threshold)
     try:
-        written, skipped = predict_files(args.model, args.inputs, args.output, args.batch_size, threshold,
-                                         args.device, args.faces, args.save_faces, args.annotate)  # fmt: skip
+        written, skipped = predict_files(
+            args.model,
+            args.inputs,
+            args.output,
+            args.batch_size,
+            threshold,
+            args.device,
+            args.faces,
+            args.save_faces,
+            args.annotate,
+        )
     except OnnxModelError as error:
         parser.exit(2, f"error: {error}\n")
     for path, reason in skipped:
         logging.warning("Skipped %s (%s)", path, reason)
     unreadable = sum(reason.startswith("unreadable") for _, reason in skipped)
-    print(f"Wrote {written} row(s) to {args.output}; skipped {unreadable} unreadable file(s) and "
-          f"{len(skipped) - unreadable} image(s) without a face.")
+    print(
+        f"Wrote {written} row(s) to {args.output}; skipped {unreadable} unreadable file(s) and "
+        f"{len(skipped) - unreadable} image(s) without a face."
+    )
     for path, reason in skipped:
         print(f"  skipped {path}: {reason}")
 

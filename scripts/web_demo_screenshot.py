@@ -6,7 +6,7 @@
     python scripts/web_demo_screenshot.py --model outputs/celeba-cpu/bilstm-queries/seed0 --output docs/web_demo.png
 
 Needs Debian's `chromium` and `chromium-driver` and the demo extra (`pip install -e ".[demo]"`). Without
-`--photo` it uploads the example group photo (`python -m face_attributes.example_photos`).
+`--photo` it uploads the example group photo (`python -m face_attributes.data.example_photos`).
 """
 
 import argparse
@@ -56,8 +56,15 @@ def browser(width: int, height: int):
         raise SystemExit("Needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver.")
     options = Options()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"):  # fmt: skip
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ):
         options.add_argument(argument)
     return webdriver.Chrome(service=Service(chromedriver), options=options)
 
@@ -92,8 +99,12 @@ def main(argv: list[str] | None = None) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     server = subprocess.Popen(
         [sys.executable, "app.py", "--model", args.model, "--port", str(port), "--examples_dir", str(examples)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(lambda: server.poll() is not None or serving(url), 180, "app.py to serve")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from PIL import Image
 from transformers import ResNetConfig, ResNetForImageClassification
-from test_run_classification import TINY
+
+from testing_utils import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -20,21 +21,39 @@ PASSTHROUGH = [*TINY, "--max_steps", "6", "--max_eval_samples", "32"]
 
 def test_shrunk_ladder_writes_csv_table_and_chart_and_a_rerun_skips_finished_runs(tmp_path, capsys):
     # A ladder variant and one given as NAME=FLAGS (its flags come last, so they win over the passthrough).
-    args = ["--output_dir", str(tmp_path), "--variants", "plain", "one-head=--num_attention_heads 1",
-            "--seeds", "0", "1", "--", *PASSTHROUGH]  # fmt: skip
+    args = [
+        "--output_dir",
+        str(tmp_path),
+        "--variants",
+        "plain",
+        "one-head=--num_attention_heads 1",
+        "--seeds",
+        "0",
+        "1",
+        "--",
+        *PASSTHROUGH,
+    ]
     rows = ablation.main(args)
-    assert [(r["variant"], r["seed"]) for r in rows] == [("plain", 0), ("one-head", 0), ("plain", 1),
-                                                          ("one-head", 1)]  # fmt: skip
+    assert [(r["variant"], r["seed"]) for r in rows] == [("plain", 0), ("one-head", 0), ("plain", 1), ("one-head", 1)]
     config = json.loads((tmp_path / "one-head" / "seed0" / "config.json").read_text())
     assert config["num_attention_heads"] == 1 and config["pooling"] == "attribute_queries"
     with open(tmp_path / "ablation.csv") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 4 and {"accuracy", "balanced_accuracy", "parameters", "train_images_per_second",
-                                "pointing_game", "accuracy_Male"} <= set(table[0])  # fmt: skip
+    assert len(table) == 4 and {
+        "accuracy",
+        "balanced_accuracy",
+        "parameters",
+        "train_images_per_second",
+        "pointing_game",
+        "accuracy_Male",
+    } <= set(table[0])
     plain, ours = table[0], table[1]
     # The baseline is exactly transformers' ResNet classifier in TINY's layout (all four stages, 8 labels).
-    resnet = ResNetForImageClassification(ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 16, 32],
-                                                       depths=[1, 1, 1, 1], layer_type="basic", num_labels=8))
+    resnet = ResNetForImageClassification(
+        ResNetConfig(
+            embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1], layer_type="basic", num_labels=8
+        )
+    )
     assert int(plain["parameters"]) == sum(p.numel() for p in resnet.parameters()) != int(ours["parameters"])
     assert plain["pointing_game"] == "" and 0 <= float(ours["pointing_game"]) <= 1  # maps only with attention
     assert float(ours["worst_pointing_game"]) <= float(ours["pointing_game"]) and ours["worst_pointing_attribute"]

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from test_visualize import LABELS, saved_model
 
-from face_attributes.predictions import save_thresholds
+from face_attributes.inference.thresholds import save_thresholds
+
+from testing_utils import LABELS, save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -34,15 +35,29 @@ def free_port() -> int:
 def app(tmp_path_factory):
     """app.py on a free local port with a tiny model; stopped (its whole process group) after the tests."""
     root = tmp_path_factory.mktemp("app")
-    model = saved_model(root / "model", "attribute_queries")
+    model = save_tiny_model(root / "model", pooling="attribute_queries")
     # Thresholds that decide every face: Male and Eyeglasses always 1, Smiling never (the app reads them).
     save_thresholds(str(model), LABELS, np.array([0.0, 1.01, 0.0]))
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     server = subprocess.Popen(
-        [sys.executable, "app.py", "--model", str(model), "--port", str(port), "--examples_dir", str(root / "examples")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "app.py",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--examples_dir",
+            str(root / "examples"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while True:
@@ -81,10 +96,18 @@ def test_predict_api_through_gradio_client(app, tmp_path):
 
 
 def test_without_a_model_it_says_which_command_makes_one(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "FACE_ATTRIBUTES_MODEL": ""}, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FACE_ATTRIBUTES_MODEL": ""},
+        timeout=120,
+    )
     assert result.returncode != 0
-    assert "pass --model DIR" in result.stderr and "python run_classification.py --dataset_name synthetic" in result.stderr
+    assert (
+        "pass --model DIR" in result.stderr and "python run_classification.py --dataset_name synthetic" in result.stderr
+    )
 
 
 def browser():
@@ -106,8 +129,10 @@ def wait_for(condition, seconds: float = 90):
         time.sleep(0.3)
 
 
-@pytest.mark.skipif((not CHROMIUM or not CHROMEDRIVER) and not os.environ.get("CI"),
-                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")  # fmt: skip
+@pytest.mark.skipif(
+    (not CHROMIUM or not CHROMEDRIVER) and not os.environ.get("CI"),
+    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
+)
 def test_a_real_browser_uploads_photos_sees_faces_boxes_and_errors(app, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -151,13 +176,15 @@ def test_a_real_browser_uploads_photos_sees_faces_boxes_and_errors(app, tmp_path
     assert (tmp_path / "faces.png").stat().st_size > 10_000
 
 
-@pytest.mark.skipif((not CHROMIUM or not CHROMEDRIVER) and not os.environ.get("CI"),
-                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")  # fmt: skip
+@pytest.mark.skipif(
+    (not CHROMIUM or not CHROMEDRIVER) and not os.environ.get("CI"),
+    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
+)
 def test_screenshot_script_shows_the_demo_after_a_run(tmp_path):
     # The command beside README's web demo picture.
-    from test_visualize import script
+    from testing_utils import script
 
-    model = saved_model(tmp_path / "model", "attribute_queries")
+    model = save_tiny_model(tmp_path / "model", pooling="attribute_queries")
     output = tmp_path / "web_demo.png"
     script("web_demo_screenshot").main(["--model", str(model), "--output", str(output), "--height", "1200"])
     with Image.open(output) as picture:

@@ -6,10 +6,10 @@ import csv
 
 import numpy as np
 import pytest
-from test_visualize import script
 
-from face_attributes.fixtures import write_celeba_release
-from face_attributes.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+
+from testing_utils import script, write_celeba_release
 
 
 def write_predictions(run_dir, files, decisions):
@@ -31,8 +31,9 @@ def test_paired_differences_and_majority_baseline(tmp_path, capsys):
     wrong_male[:5, 0] = 1 - wrong_male[:5, 0]  # five Male mistakes, nothing else
     write_predictions(tmp_path / "baseline", files, wrong_male)
     write_predictions(tmp_path / "run", files, right)
-    results = script("compare_runs").main(["--data_dir", str(data_dir), "--baseline", str(tmp_path / "baseline"),
-                                           "--runs", str(tmp_path / "run")])  # fmt: skip
+    results = script("compare_runs").main(
+        ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "baseline"), "--runs", str(tmp_path / "run")]
+    )
     run = results[str(tmp_path / "run")]
     assert run["accuracy"] == 1.0 and run["baseline_accuracy"] == pytest.approx(1 - 5 / 160)
     assert run["difference"] == pytest.approx(5 / 160)
@@ -45,7 +46,10 @@ def test_paired_differences_and_majority_baseline(tmp_path, capsys):
     train = np.array([[make_face(0, "train", i).labels[a] for a in SYNTHETIC_ATTRIBUTES] for i in range(30)])
     expected_majority = (labels == (train.mean(0) >= 0.5)).mean(0)
     assert list(results["majority"].values()) == pytest.approx(expected_majority.tolist())
-    assert f"| Male | {expected_majority[0]:.2%} | 75.00% | 100.00% | +25.00% (± 18.98%) | 0 / 5 |" in capsys.readouterr().out
+    assert (
+        f"| Male | {expected_majority[0]:.2%} | 75.00% | 100.00% | +25.00% (± 18.98%) | 0 / 5 |"
+        in capsys.readouterr().out
+    )
 
 
 def test_runs_on_other_images_are_refused(tmp_path):
@@ -54,5 +58,6 @@ def test_runs_on_other_images_are_refused(tmp_path):
     write_predictions(tmp_path / "a", ["000006.jpg", "000007.jpg", "000008.jpg"], decisions)
     write_predictions(tmp_path / "b", ["000006.jpg", "000007.jpg", "000001.jpg"], decisions)
     with pytest.raises(SystemExit, match="not a paired comparison"):
-        script("compare_runs").main(["--data_dir", str(data_dir), "--baseline", str(tmp_path / "a"),
-                                     "--runs", str(tmp_path / "b")])  # fmt: skip
+        script("compare_runs").main(
+            ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "a"), "--runs", str(tmp_path / "b")]
+        )

@@ -14,16 +14,12 @@ from datasets import Dataset, DatasetDict, Features, Value
 from datasets import Image as ImageFeature
 from PIL import Image
 
-from face_attributes.data import (
-    load_source,
-    make_splits,
-    normalize_labels,
-    resolve_label_columns,
-    stratified_indices,
-)
-from face_attributes.fixtures import write_celeba_release, write_hub_parquet, write_image_folder
-from face_attributes.images import build_image_processor, build_transforms, drop_unreadable_images, to_rgb
-from face_attributes.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+from face_attributes.data.images import build_image_processor, build_transforms, drop_unreadable_images, to_rgb
+from face_attributes.data.labels import make_splits, normalize_labels, resolve_label_columns, stratified_indices
+from face_attributes.data.sources import load_source
+from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+
+from testing_utils import write_celeba_release, write_hub_parquet, write_image_folder
 
 SIZES = {"train": 12, "validation": 4, "test": 4}
 SMALL = (36, 44)
@@ -64,14 +60,26 @@ def edit_line(path: Path, number: int, edit) -> str:
 @pytest.mark.parametrize(
     "kaggle,line,edit,message",
     [
-        (False, 7, lambda l: " ".join(l.split()[:5]) + "\n",
-         r"list_attr_celeba.txt line 7 \(000005.jpg\): 5 values, expected 9"),
-        (False, 4, lambda l: " ".join([l.split()[0], "2", *l.split()[2:]]) + "\n",
-         rf"list_attr_celeba.txt line 4 \(000002.jpg\): {SYNTHETIC_ATTRIBUTES[0]} is '2', expected -1, 0 or 1"),
-        (True, 3, lambda l: ",".join(l.split(",")[:3]) + "\n",
-         r"list_attr_celeba.csv line 3 \(000002.jpg\): 3 values, expected 9"),
+        (
+            False,
+            7,
+            lambda l: " ".join(l.split()[:5]) + "\n",
+            r"list_attr_celeba.txt line 7 \(000005.jpg\): 5 values, expected 9",
+        ),
+        (
+            False,
+            4,
+            lambda l: " ".join([l.split()[0], "2", *l.split()[2:]]) + "\n",
+            rf"list_attr_celeba.txt line 4 \(000002.jpg\): {SYNTHETIC_ATTRIBUTES[0]} is '2', expected -1, 0 or 1",
+        ),
+        (
+            True,
+            3,
+            lambda l: ",".join(l.split(",")[:3]) + "\n",
+            r"list_attr_celeba.csv line 3 \(000002.jpg\): 3 values, expected 9",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_annotation_rows_name_file_line_and_image(tmp_path, kaggle, line, edit, message):
     root = write_celeba_release(tmp_path / "celeba", SIZES, SMALL, kaggle=kaggle)
     edit_line(root / ("list_attr_celeba.csv" if kaggle else "list_attr_celeba.txt"), line, edit)
@@ -145,8 +153,9 @@ def test_save_to_disk_folder_with_minus_one_labels_and_other_image_column(tmp_pa
 def test_image_folders_with_string_labels(tmp_path):
     write_image_folder(tmp_path / "train", 8, SMALL, split="train", label_format="str")
     write_image_folder(tmp_path / "val", 4, SMALL, split="validation", label_format="pm1")
-    dataset = load_source(train_dir=str(tmp_path / "train"), validation_dir=str(tmp_path / "val"),
-                          cache_dir=str(tmp_path / "cache"))  # fmt: skip
+    dataset = load_source(
+        train_dir=str(tmp_path / "train"), validation_dir=str(tmp_path / "val"), cache_dir=str(tmp_path / "cache")
+    )
     dataset = normalize_labels(dataset, ["Male", "Smiling"])
     assert {k: len(v) for k, v in dataset.items()} == {"train": 8, "validation": 4}
     assert dataset["train"]["Smiling"] == [expected_labels("train", i)["Smiling"] for i in range(8)]
@@ -196,7 +205,9 @@ def test_stratified_indices_keep_class_ratio_and_are_deterministic():
 
 def test_make_splits_carves_validation_and_takes_colab_subset():
     labels = (np.arange(2000) % 5 == 0).astype(int)  # 20 % positives
-    dataset = DatasetDict({"train": Dataset.from_dict({"Male": labels}), "test": Dataset.from_dict({"Male": labels[:50]})})
+    dataset = DatasetDict(
+        {"train": Dataset.from_dict({"Male": labels}), "test": Dataset.from_dict({"Male": labels[:50]})}
+    )
     carved = make_splits(dataset, "Male", validation_split_percentage=15, seed=0)
     assert len(carved["validation"]) == 300 and len(carved["train"]) == 1700
     for split in ("train", "validation"):
@@ -213,10 +224,13 @@ def bad_image_zoo(tmp_path) -> list:
     face = make_face(0, "train", 0).image.resize(SMALL)
     paths = {}
     for name, image in {
-        "gray.png": face.convert("L"), "palette.png": face.convert("P"), "rgba.png": face.convert("RGBA"),
-        "cmyk.jpg": face.convert("CMYK"), "good.jpg": face,
-        "sixteen.png": Image.fromarray((np.asarray(face.convert("L"), dtype=np.uint16) * 257)),
-    }.items():  # fmt: skip
+        "gray.png": face.convert("L"),
+        "palette.png": face.convert("P"),
+        "rgba.png": face.convert("RGBA"),
+        "cmyk.jpg": face.convert("CMYK"),
+        "good.jpg": face,
+        "sixteen.png": Image.fromarray(np.asarray(face.convert("L"), dtype=np.uint16) * 257),
+    }.items():
         image.save(tmp_path / name)
         paths[name] = str(tmp_path / name)
     full = io.BytesIO()
@@ -231,8 +245,14 @@ def test_bad_image_zoo_converts_modes_and_drops_unreadable(tmp_path, caplog):
     paths = bad_image_zoo(tmp_path)
     assert Image.open(paths["sixteen.png"]).mode.startswith("I")
     names = sorted(paths)
-    dataset = DatasetDict({"train": Dataset.from_dict({"image": [paths[n] for n in names], "Male": [1] * len(names)},
-                                                      features=Features({"image": ImageFeature(), "Male": Value("int8")}))})  # fmt: skip
+    dataset = DatasetDict(
+        {
+            "train": Dataset.from_dict(
+                {"image": [paths[n] for n in names], "Male": [1] * len(names)},
+                features=Features({"image": ImageFeature(), "Male": Value("int8")}),
+            )
+        }
+    )
     with caplog.at_level("WARNING"):
         cleaned = drop_unreadable_images(dataset)
     assert len(cleaned["train"]) == len(names) - 2

@@ -10,16 +10,23 @@ import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
-from test_visualize import saved_model, script
 
-from face_attributes.example_photos import astronaut, grace_hopper, group_photo
-from face_attributes.faces import CELEBA_SIZE, CELEBA_TEMPLATE, FaceDetector, align_face, anchor_points
-from face_attributes.synthetic import make_face
+from face_attributes.data.example_photos import astronaut, grace_hopper, group_photo
+from face_attributes.data.synthetic import make_face
+from face_attributes.inference.faces import CELEBA_SIZE, CELEBA_TEMPLATE, FaceDetector, align_face, anchor_points
+
+from testing_utils import save_tiny_model, script
 
 # exif_transpose applies this to a photo stored with orientation o; the stored photo is its inverse of upright.
-STORED = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
-          8: Image.Transpose.ROTATE_270}  # fmt: skip
+STORED = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
 
 
 def save_with_orientation(image: Image.Image, path: Path, orientation: int) -> Path:
@@ -37,7 +44,7 @@ def read_rows(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
-    return saved_model(tmp_path_factory.mktemp("model"), "attribute_queries")
+    return save_tiny_model(tmp_path_factory.mktemp("model"), pooling="attribute_queries")
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +115,10 @@ def test_exif_rotated_group_photo_gives_the_same_boxes_in_upright_coordinates(mo
     output = tmp_path / "predictions.csv"
     script("predict").main(["--model", str(model_dir), "--inputs", str(folder), "--output", str(output)])
     rows = read_rows(output)
-    boxes = {name: np.array([[float(r[k]) for k in ("x0", "y0", "x1", "y1")] for r in rows if r["file"].endswith(name)])
-             for name in ("upright.jpg", "sideways.jpg")}  # fmt: skip
+    boxes = {
+        name: np.array([[float(r[k]) for k in ("x0", "y0", "x1", "y1")] for r in rows if r["file"].endswith(name)])
+        for name in ("upright.jpg", "sideways.jpg")
+    }
     assert boxes["upright.jpg"].shape == boxes["sideways.jpg"].shape == (5, 4)
     # JPEG compresses the sideways pixels in other 8×8 blocks, so boxes agree to a tenth of the face's width.
     widths = boxes["upright.jpg"][:, 2] - boxes["upright.jpg"][:, 0]
@@ -127,9 +136,23 @@ def test_folders_of_photos_a_row_per_face_crops_annotations_and_skipped_files(mo
     data = (photos / "a" / "1.jpg").read_bytes()
     (photos / "b" / "truncated.jpg").write_bytes(data[: len(data) // 3])
     output = tmp_path / "predictions.csv"
-    script("predict").main(["--model", str(model_dir), "--inputs", str(photos / "a"), str(photos / "b"),
-                            "--output", str(output), "--faces", "detect", "--save_faces", str(tmp_path / "crops"),
-                            "--annotate", str(tmp_path / "annotated")])  # fmt: skip
+    script("predict").main(
+        [
+            "--model",
+            str(model_dir),
+            "--inputs",
+            str(photos / "a"),
+            str(photos / "b"),
+            "--output",
+            str(output),
+            "--faces",
+            "detect",
+            "--save_faces",
+            str(tmp_path / "crops"),
+            "--annotate",
+            str(tmp_path / "annotated"),
+        ]
+    )
     rows = read_rows(output)
     assert list(rows[0])[:7] == ["file", "face", "x0", "y0", "x1", "y1", "detection_score"]
     assert [(Path(r["file"]).parent.name, r["face"]) for r in rows] == [("a", str(i)) for i in range(5)] + [("b", "0")]

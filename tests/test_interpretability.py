@@ -9,14 +9,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_backbone, tiny_config
 from PIL import Image
 
 from face_attributes import ResNetLstmAttentionForImageClassification
-from face_attributes.data import CELEBA_ATTRIBUTES
-from face_attributes.faces import CELEBA_SIZE, CELEBA_TEMPLATE
-from face_attributes.fixtures import write_celeba_release
-from face_attributes.images import build_image_processor
+from face_attributes.data.images import build_image_processor
+from face_attributes.data.sources import CELEBA_ATTRIBUTES
+from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+from face_attributes.inference.faces import CELEBA_SIZE, CELEBA_TEMPLATE
 from face_attributes.interpretability import (
     FACE_PART_OF,
     RegionFace,
@@ -27,7 +26,8 @@ from face_attributes.interpretability import (
     occlude,
     score_attention,
 )
-from face_attributes.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+
+from testing_utils import tiny_backbone, tiny_config, write_celeba_release
 
 # Five landmarks where CelebA's alignment puts them: eyes and mouth corners about the template's mouth centre.
 MOUTH = CELEBA_TEMPLATE[2]
@@ -66,8 +66,9 @@ class MapModel(torch.nn.Module):
 
     def __init__(self, names: list[str], regions: dict[str, tuple[slice, slice]], grid: int = 4):
         super().__init__()
-        self.config = SimpleNamespace(pooling="attribute_queries", id2label=dict(enumerate(names)),
-                                      num_labels=len(names))  # fmt: skip
+        self.config = SimpleNamespace(
+            pooling="attribute_queries", id2label=dict(enumerate(names)), num_labels=len(names)
+        )
         self.names, self.regions, self.grid = names, regions, grid
         self.has_attention_maps = self.per_label_attention_maps = True  # as an attribute-queries model
 
@@ -103,8 +104,10 @@ def bright_faces(count: int, size: int = 64) -> list:
 
 
 def map_model() -> MapModel:
-    return MapModel(["top_left", "bottom_right"], {"top_left": (slice(0, 2), slice(0, 2)),
-                                                   "bottom_right": (slice(2, 4), slice(2, 4))})  # fmt: skip
+    return MapModel(
+        ["top_left", "bottom_right"],
+        {"top_left": (slice(0, 2), slice(0, 2)), "bottom_right": (slice(2, 4), slice(2, 4))},
+    )
 
 
 def test_region_scores_of_maps_that_sit_on_their_regions():
@@ -146,15 +149,18 @@ def test_blur_fill_changes_only_the_masked_pixels_and_keeps_their_colours():
     assert np.abs(blurred - patch).sum() < np.abs(flat - patch).sum()
     with pytest.raises(ValueError, match="Unknown deletion fill 'noise'"):
         occlude(image, mask, "noise")
-    changes = deletion_test(map_model(), build_image_processor(64), bright_faces(4), ["top_left", "bottom_right"],
-                            fill="blur")  # fmt: skip
+    changes = deletion_test(
+        map_model(), build_image_processor(64), bright_faces(4), ["top_left", "bottom_right"], fill="blur"
+    )
     assert changes["top_left"]["region"] > 2 * changes["top_left"]["moved"]
 
 
 def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
     # With global average pooling and a linear classifier Grad-CAM reduces to CAM: ReLU(W_l · feature map).
     torch.manual_seed(0)
-    config = tiny_config(sequence_encoder="none", pooling="global_average", backbone_config=tiny_backbone(), num_labels=3)
+    config = tiny_config(
+        sequence_encoder="none", pooling="global_average", backbone_config=tiny_backbone(), num_labels=3
+    )
     model = ResNetLstmAttentionForImageClassification(config).eval()
     pixel_values = torch.randn(2, 3, 64, 64)
     maps, probabilities, titles = grad_cam_maps(model, pixel_values, ["LABEL_1", "LABEL_2"])
@@ -164,7 +170,9 @@ def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
         cam = torch.relu(torch.einsum("lc,bchw->blhw", model.classifier.weight[1:], feature_map))
         torch.testing.assert_close(probabilities, torch.sigmoid(model(pixel_values).logits))
     expected = cam / cam.sum(dim=(2, 3), keepdim=True)
-    torch.testing.assert_close(maps, torch.where(cam.sum((2, 3), keepdim=True) > 0, expected, torch.full_like(cam, 0.25)))
+    torch.testing.assert_close(
+        maps, torch.where(cam.sum((2, 3), keepdim=True) > 0, expected, torch.full_like(cam, 0.25))
+    )
     finer, _, _ = grad_cam_maps(model, pixel_values, ["LABEL_1"], stage="stage3")  # the stage before: 4×4 at 64 px
     assert finer.shape == (2, 1, 4, 4) and torch.allclose(finer.sum(dim=(2, 3)), torch.ones(2, 1))
 
@@ -172,8 +180,13 @@ def test_grad_cam_of_the_plain_resnet_is_its_class_activation_map():
 def test_grad_cam_goes_through_the_same_region_scores_on_synthetic_faces():
     torch.manual_seed(0)
     names = dict(enumerate(SYNTHETIC_ATTRIBUTES))
-    config = tiny_config(sequence_encoder="none", pooling="global_average", backbone_config=tiny_backbone(),
-                         num_labels=len(names), id2label=names)  # fmt: skip
+    config = tiny_config(
+        sequence_encoder="none",
+        pooling="global_average",
+        backbone_config=tiny_backbone(),
+        num_labels=len(names),
+        id2label=names,
+    )
     model = ResNetLstmAttentionForImageClassification(config).eval()
     faces = [make_face(0, "test", i) for i in range(4)]
     scores = score_attention(model, build_image_processor(64), faces, method="grad_cam")
@@ -184,7 +197,7 @@ def test_grad_cam_goes_through_the_same_region_scores_on_synthetic_faces():
 
 
 def test_attention_maps_script_scores_real_crops_with_cached_landmarks(tmp_path, capsys):
-    from test_visualize import script
+    from testing_utils import script
 
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 2, "validation": 2, "test": 3})
     (data_dir / "img_align_celeba" / "000007.jpg").unlink()  # a partial release: one test image is missing
@@ -194,12 +207,27 @@ def test_attention_maps_script_scores_real_crops_with_cached_landmarks(tmp_path,
     torch.manual_seed(0)
     names = dict(enumerate(SYNTHETIC_ATTRIBUTES))
     model_dir = tmp_path / "model"
-    ResNetLstmAttentionForImageClassification(tiny_config(num_labels=len(names), id2label=names)).save_pretrained(model_dir)
+    ResNetLstmAttentionForImageClassification(tiny_config(num_labels=len(names), id2label=names)).save_pretrained(
+        model_dir
+    )
     build_image_processor(64).save_pretrained(model_dir)
     output = tmp_path / "scores.json"
-    scores = script("attention_maps").main(["--model", str(model_dir), "--score", "--data_dir", str(data_dir),
-                                            "--split", "test", "--landmarks", str(landmarks), "--deletion",
-                                            "--score_output", str(output)])  # fmt: skip
+    scores = script("attention_maps").main(
+        [
+            "--model",
+            str(model_dir),
+            "--score",
+            "--data_dir",
+            str(data_dir),
+            "--split",
+            "test",
+            "--landmarks",
+            str(landmarks),
+            "--deletion",
+            "--score_output",
+            str(output),
+        ]
+    )
     printed = capsys.readouterr().out
     assert "Landmarks found on 1 of 2 crops (1 without a detected face, left out)." in printed
     regions = {"Eyeglasses", "Mustache", "Smiling", "Wearing_Lipstick", "Wearing_Hat", "Blond_Hair", "Bald"}

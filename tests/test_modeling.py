@@ -7,8 +7,6 @@ import json
 import pytest
 import torch
 import torchvision
-from helpers import run_without_package, tiny_backbone, tiny_config
-from transformers.utils import logging as transformers_logging
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -17,6 +15,7 @@ from transformers import (
     ResNetConfig,
     ResNetForImageClassification,
 )
+from transformers.utils import logging as transformers_logging
 
 from face_attributes import (
     ResNetLstmAttentionConfig,
@@ -25,6 +24,8 @@ from face_attributes import (
 )
 from face_attributes.configuration_resnet_lstm_attention import POOLING_TYPES, RESNET18_BACKBONE
 from face_attributes.modeling_resnet_lstm_attention import POOLERS
+
+from testing_utils import run_without_package, tiny_backbone, tiny_config
 
 
 def build(**overrides) -> ResNetLstmAttentionForImageClassification:
@@ -157,13 +158,16 @@ def test_default_backbone_matches_torchvision_resnet18_up_to_layer3():
     model = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40))
     backbone_params = sum(p.numel() for p in model.model.backbone.parameters())
     torchvision_params = sum(
-        p.numel() for name, p in torchvision.models.resnet18().named_parameters()
+        p.numel()
+        for name, p in torchvision.models.resnet18().named_parameters()
         if not name.startswith(("fc.", "layer4."))
     )
     assert backbone_params == torchvision_params == 2_782_784
     # README states these totals for the default 40-attribute model and its `self_attention_mean` variant.
     assert sum(p.numel() for p in model.parameters()) == 4_863_080
-    mean = ResNetLstmAttentionForImageClassification(ResNetLstmAttentionConfig(num_labels=40, pooling="self_attention_mean"))
+    mean = ResNetLstmAttentionForImageClassification(
+        ResNetLstmAttentionConfig(num_labels=40, pooling="self_attention_mean")
+    )
     assert sum(p.numel() for p in mean.parameters()) == 5_039_208
 
 
@@ -171,8 +175,12 @@ def test_save_load_round_trip_and_auto_classes(tmp_path):
     model = build(pooling="attribute_queries", id2label={0: "Male", 1: "Smiling", 2: "Eyeglasses"})
     model.save_pretrained(tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"model.safetensors", "config.json", "configuration_resnet_lstm_attention.py",
-            "modeling_resnet_lstm_attention.py"} <= names
+    assert {
+        "model.safetensors",
+        "config.json",
+        "configuration_resnet_lstm_attention.py",
+        "modeling_resnet_lstm_attention.py",
+    } <= names
     config = AutoConfig.from_pretrained(tmp_path)
     assert set(config.auto_map) == {"AutoConfig", "AutoModel", "AutoModelForImageClassification"}
     assert config.id2label[1] == "Smiling" and config.pooling == "attribute_queries"
@@ -208,7 +216,8 @@ def test_load_in_process_without_the_package(tmp_path):
         with torch.no_grad():
             logits = classifier(pixel_values).logits
             pooled = base(pixel_values).pooler_output
-        print(json.dumps({{"module": type(classifier).__module__, "logits": logits.tolist(), "pooled": pooled.tolist()}}))
+        result = {{"module": type(classifier).__module__, "logits": logits.tolist(), "pooled": pooled.tolist()}}
+        print(json.dumps(result))
         """,
         cwd=tmp_path,
     )
@@ -228,8 +237,9 @@ def test_pretrained_backbone_weights_survive_model_init(tmp_path, token_stage):
     model.load_pretrained_backbone(str(tmp_path / "resnet"))
     source_state, state = source.resnet.state_dict(), model.model.backbone.state_dict()
     # Every stage up to the token stage comes from the checkpoint (the later ones are not built).
-    assert {name for name in source_state if not name.startswith("encoder.stages.3.") or token_stage == "stage4"} \
-        == set(state)
+    assert {
+        name for name in source_state if not name.startswith("encoder.stages.3.") or token_stage == "stage4"
+    } == set(state)
     for name, tensor in state.items():
         torch.testing.assert_close(tensor, source_state[name], rtol=0, atol=0, msg=name)
 
@@ -276,9 +286,19 @@ def test_hidden_states_are_backbone_maps_then_sequence_states_ending_in_last_hid
         logits_out = model(pixel_values, output_hidden_states=True)
     width = 32 if sequence_encoder == "none" else 16  # the backbone's channels, or 2 × lstm_hidden_size
     maps, sequence_states = base.hidden_states[:5], base.hidden_states[5:]
-    assert [tuple(m.shape) for m in maps] == [(2, 8, 16, 16), (2, 8, 16, 16), (2, 16, 8, 8), (2, 16, 4, 4), (2, 32, 2, 2)]
+    assert [tuple(m.shape) for m in maps] == [
+        (2, 8, 16, 16),
+        (2, 8, 16, 16),
+        (2, 16, 8, 8),
+        (2, 16, 4, 4),
+        (2, 32, 2, 2),
+    ]
     assert base.hidden_states[-1] is base.last_hidden_state
-    assert sequence_states[0] is base.encoder_last_hidden_state and base.encoder_last_hidden_state.shape == (2, 4, width)
+    assert sequence_states[0] is base.encoder_last_hidden_state and base.encoder_last_hidden_state.shape == (
+        2,
+        4,
+        width,
+    )
     num_queries = {"attribute_queries": 3, "self_attention_mean": 4, "global_average": 4}[pooling]
     assert base.last_hidden_state.shape == (2, num_queries, width)
     assert len(sequence_states) == (1 if pooling == "global_average" else 2)
@@ -290,8 +310,10 @@ def test_hidden_states_are_backbone_maps_then_sequence_states_ending_in_last_hid
 @pytest.mark.parametrize("pooling", ATTENTION_POOLINGS)
 def test_attentions_lie_on_the_path_to_last_hidden_state_and_logits(pooling):
     model = build(pooling=pooling).train()
-    for outputs, first in ((model.model(torch.randn(2, 3, 64, 64), output_attentions=True), "last_hidden_state"),
-                           (model(torch.randn(2, 3, 64, 64), output_attentions=True), "logits")):  # fmt: skip
+    for outputs, first in (
+        (model.model(torch.randn(2, 3, 64, 64), output_attentions=True), "last_hidden_state"),
+        (model(torch.randn(2, 3, 64, 64), output_attentions=True), "logits"),
+    ):
         attentions = outputs.attentions[0]
         attentions.retain_grad()
         getattr(outputs, first).flatten()[0].backward()
@@ -305,9 +327,20 @@ def test_attribute_queries_read_the_value_stage_under_the_attended_tokens(value_
     value_map = outputs.hidden_states[model.model.backbone.stage_names.index(value_stage)]  # (B, C, h, w)
     factor = value_map.shape[-1] // 2
     # Token (i, j) of the stride-f grid reads the mean of the (2f-1)-wide window centred on position (f·i, f·j).
-    pooled = torch.stack([torch.stack([
-        value_map[:, :, max(0, f * i - f + 1) : f * i + f, max(0, f * j - f + 1) : f * j + f].mean(dim=(-2, -1))
-        for j in range(2)]) for i in range(2) for f in [factor]])  # (i, j, B, C)  # fmt: skip
+    pooled = torch.stack(
+        [
+            torch.stack(
+                [
+                    value_map[:, :, max(0, f * i - f + 1) : f * i + f, max(0, f * j - f + 1) : f * j + f].mean(
+                        dim=(-2, -1)
+                    )
+                    for j in range(2)
+                ]
+            )
+            for i in range(2)
+            for f in [factor]
+        ]
+    )  # (i, j, B, C)
     values = pooled.permute(2, 0, 1, 3).reshape(2, 4, -1)  # (B, 4 tokens in raster order, C)
     attention = model.model.pooler.attention
     value = attention.v_proj(values).view(2, 4, attention.num_heads, -1).transpose(1, 2)  # (B, heads, 4, hd)
@@ -340,10 +373,12 @@ def test_return_dict_false_gives_tuples_from_both_classes(pooling):
 def test_sdpa_and_eager_give_the_same_logits_and_gradients(pooling):
     torch.manual_seed(0)
     # _from_config sets the backend on the config it is given: one config each.
-    eager = ResNetLstmAttentionForImageClassification._from_config(tiny_config(pooling=pooling),
-                                                                   attn_implementation="eager").train()
-    sdpa = ResNetLstmAttentionForImageClassification._from_config(tiny_config(pooling=pooling),
-                                                                  attn_implementation="sdpa").train()
+    eager = ResNetLstmAttentionForImageClassification._from_config(
+        tiny_config(pooling=pooling), attn_implementation="eager"
+    ).train()
+    sdpa = ResNetLstmAttentionForImageClassification._from_config(
+        tiny_config(pooling=pooling), attn_implementation="sdpa"
+    ).train()
     sdpa.load_state_dict(eager.state_dict())
     assert (eager.config._attn_implementation, sdpa.config._attn_implementation) == ("eager", "sdpa")
     pixel_values, labels = torch.randn(3, 3, 64, 64), torch.tensor([[1.0, 0, 1], [0, 1, 0], [1, 1, 0]])
@@ -382,7 +417,10 @@ def test_attn_implementation_is_saved_in_and_read_from_the_config(tmp_path):
 
 
 @pytest.mark.parametrize("reentrant", [False, True])
-@pytest.mark.parametrize("sequence_encoder,pooling", [("lstm", "attribute_queries"), ("gru", "self_attention_mean"), ("none", "global_average")])
+@pytest.mark.parametrize(
+    "sequence_encoder,pooling",
+    [("lstm", "attribute_queries"), ("gru", "self_attention_mean"), ("none", "global_average")],
+)
 def test_gradient_checkpointing_recomputes_and_gives_the_same_gradients(sequence_encoder, pooling, reentrant):
     model = build(sequence_encoder=sequence_encoder, pooling=pooling).train()
     model.dropout.p = 0.0
@@ -426,13 +464,16 @@ def test_every_variant_trains_every_parameter(sequence_encoder, pooling):
 def test_plain_baseline_has_exactly_the_parameters_of_transformers_resnet_classifier():
     # The baseline reads the last stage, like ResNetForImageClassification.
     backbone = ResNetConfig(**{**RESNET18_BACKBONE, "out_features": ["stage4"]})
-    config = ResNetLstmAttentionConfig(backbone_config=backbone, sequence_encoder="none", pooling="global_average",
-                                       num_labels=40)  # fmt: skip
+    config = ResNetLstmAttentionConfig(
+        backbone_config=backbone, sequence_encoder="none", pooling="global_average", num_labels=40
+    )
     ours = sum(p.numel() for p in ResNetLstmAttentionForImageClassification(config).parameters())
     backbone = config.backbone_config.to_dict()
-    resnet = ResNetForImageClassification(ResNetConfig(**{k: backbone[k] for k in
-                                                          ("embedding_size", "hidden_sizes", "depths", "layer_type")},
-                                                       num_labels=40))  # fmt: skip
+    resnet = ResNetForImageClassification(
+        ResNetConfig(
+            **{k: backbone[k] for k in ("embedding_size", "hidden_sizes", "depths", "layer_type")}, num_labels=40
+        )
+    )
     assert ours == sum(p.numel() for p in resnet.parameters()) == 11_176_512 + 512 * 40 + 40
 
 
@@ -522,9 +563,8 @@ def test_each_pooling_is_a_pooler_and_the_earlier_names_load_as_the_same_pooling
 
 
 def test_a_folder_with_the_attention_on_the_base_model_saves_again_in_the_pooler_layout(tmp_path):
-    from safetensors.torch import load_file
-
     from fixtures.make_previous_layout_model import OUTPUT, fixture_pixels
+    from safetensors.torch import load_file
 
     old_keys = set(load_file(OUTPUT / "model.safetensors"))
     assert {"model.attribute_queries", "model.attention.q_proj.weight"} <= old_keys  # weights where they were then
@@ -535,7 +575,11 @@ def test_a_folder_with_the_attention_on_the_base_model_saves_again_in_the_pooler
     assert not any(key.startswith(("model.attention.", "model.attribute_queries")) for key in new_keys)
     expected = torch.tensor(json.loads((OUTPUT / "logits.json").read_text()))
     with torch.no_grad():
-        torch.testing.assert_close(AutoModelForImageClassification.from_pretrained(tmp_path).eval()(fixture_pixels()).logits,
-                                   expected, rtol=1e-5, atol=1e-5)  # fmt: skip
+        torch.testing.assert_close(
+            AutoModelForImageClassification.from_pretrained(tmp_path).eval()(fixture_pixels()).logits,
+            expected,
+            rtol=1e-5,
+            atol=1e-5,
+        )
     base = AutoModel.from_pretrained(OUTPUT)  # the base model alone, from the same old folder
     torch.testing.assert_close(base.pooler.attribute_queries, model.model.pooler.attribute_queries, rtol=0, atol=0)

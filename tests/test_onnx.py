@@ -12,16 +12,17 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from helpers import save_tiny_model
 from transformers import AutoModelForImageClassification
 
-from face_attributes.faces import FaceAttributePipeline
-from face_attributes.onnx_export import export_onnx, quantize_int8
 from face_attributes.configuration_resnet_lstm_attention import POOLING_TYPES
-from face_attributes.onnx_model import OnnxClassifier, OnnxModelError
-from face_attributes.predictions import save_thresholds
-from face_attributes.synthetic import make_face
+from face_attributes.data.synthetic import make_face
+from face_attributes.inference.onnx_export import export_onnx, quantize_int8
+from face_attributes.inference.onnx_model import OnnxClassifier, OnnxModelError
+from face_attributes.inference.pipeline import FaceAttributePipeline
+from face_attributes.inference.thresholds import save_thresholds
 from face_attributes.interpretability import compute_attention_maps
+
+from testing_utils import save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in POOLING_TYPES]
@@ -57,8 +58,9 @@ def exported(tmp_path_factory):
     save_thresholds(str(folder), ["Male", "Smiling", "Eyeglasses"], np.array([0.0, 1.01, 0.3]))
     export_onnx(str(folder), str(root / "model.onnx"), attentions=True)
     processor = OnnxClassifier(str(root / "model.onnx")).image_processor()
-    calibration = [processor([make_face(0, "validation", i).image], return_tensors="np")["pixel_values"]
-                   for i in range(8)]  # fmt: skip
+    calibration = [
+        processor([make_face(0, "validation", i).image], return_tensors="np")["pixel_values"] for i in range(8)
+    ]
     quantize_int8(str(root / "model.onnx"), str(root / "model.int8.onnx"), calibration)
     faces = root / "faces"
     faces.mkdir()
@@ -87,8 +89,18 @@ def test_the_onnx_file_alone_is_a_model_for_predict_with_the_folders_csv(exporte
     root, folder, faces = exported
     rows = {}
     for name, model in (("folder", folder), ("onnx", root / "model.onnx")):
-        command = [sys.executable, "scripts/predict.py", "--model", str(model), "--inputs", str(faces),
-                   "--output", str(tmp_path / f"{name}.csv"), "--threshold", "saved"]  # fmt: skip
+        command = [
+            sys.executable,
+            "scripts/predict.py",
+            "--model",
+            str(model),
+            "--inputs",
+            str(faces),
+            "--output",
+            str(tmp_path / f"{name}.csv"),
+            "--threshold",
+            "saved",
+        ]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-3000:]
         rows[name] = read_csv(tmp_path / f"{name}.csv")
@@ -108,8 +120,10 @@ def test_the_web_demo_draws_the_same_attention_picture_from_the_onnx_file(export
 
     root, folder, faces = exported
     face = make_face(0, "test", 0).image
-    pictures = [np.asarray(attention_picture(FaceAttributePipeline(str(m), faces="aligned"), face, "Smiling"))
-                for m in (folder, root / "model.onnx")]  # fmt: skip
+    pictures = [
+        np.asarray(attention_picture(FaceAttributePipeline(str(m), faces="aligned"), face, "Smiling"))
+        for m in (folder, root / "model.onnx")
+    ]
     assert pictures[0].shape == (218, 178, 3)
     assert np.abs(pictures[0].astype(int) - pictures[1]).max() <= 1
 
@@ -137,23 +151,44 @@ def test_a_damaged_or_foreign_onnx_file_is_a_clear_error_without_a_traceback(exp
     for name, (path, problem) in damaged_files(root, tmp_path).items():
         with pytest.raises(OnnxModelError, match=problem):
             OnnxClassifier(str(path))
-        command = [sys.executable, "scripts/predict.py", "--model", str(path), "--inputs", str(faces),
-                   "--output", str(tmp_path / "out.csv")]  # fmt: skip
+        command = [
+            sys.executable,
+            "scripts/predict.py",
+            "--model",
+            str(path),
+            "--inputs",
+            str(faces),
+            "--output",
+            str(tmp_path / "out.csv"),
+        ]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 2, (name, result.stderr[-2000:])
         assert str(path) in result.stderr and problem in result.stderr, (name, result.stderr[-2000:])
         assert "Traceback" not in result.stderr, name
     truncated, problem = damaged_files(root, tmp_path)["truncated"]
-    result = subprocess.run([sys.executable, "app.py", "--model", str(truncated)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "app.py", "--model", str(truncated)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 1 and problem in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 def test_export_script_writes_both_files_and_reports_accuracy(exported, tmp_path):
     _, folder, _ = exported
     output = tmp_path / "cli.onnx"
-    command = [sys.executable, "scripts/export_onnx.py", "--model", str(folder), "--output", str(output),
-               "--quantize", "int8", "--dataset_name", "synthetic", "--max_eval_samples", "32"]  # fmt: skip
+    command = [
+        sys.executable,
+        "scripts/export_onnx.py",
+        "--model",
+        str(folder),
+        "--output",
+        str(output),
+        "--quantize",
+        "int8",
+        "--dataset_name",
+        "synthetic",
+        "--max_eval_samples",
+        "32",
+    ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert output.exists() and (tmp_path / "cli.int8.onnx").exists()

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_run_classification import TINY
+
+from testing_utils import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -22,8 +23,22 @@ import run_classification  # noqa: E402
 
 # 96 images in batches of 16 with gradient accumulation 2: 3 optimizer steps per epoch, so 36 steps cross
 # eleven epoch boundaries (about 3 s of training on 2 cores).
-RUN = [*TINY, "--do_train", "--max_train_samples", "96", "--gradient_accumulation_steps", "2",
-       "--max_steps", "36", "--save_steps", "3", "--save_total_limit", "2", "--logging_steps", "1"]  # fmt: skip
+RUN = [
+    *TINY,
+    "--do_train",
+    "--max_train_samples",
+    "96",
+    "--gradient_accumulation_steps",
+    "2",
+    "--max_steps",
+    "36",
+    "--save_steps",
+    "3",
+    "--save_total_limit",
+    "2",
+    "--logging_steps",
+    "1",
+]
 
 # Runs run_classification.main with one kill armed. KILL is JSON: {"timer": seconds after train() starts} kills
 # at an arbitrary moment; {"at": where} kills inside this run's first checkpoint write (or, for "rotate", inside
@@ -99,8 +114,17 @@ def test_killed_at_many_moments_the_same_command_ends_with_the_uninterrupted_wei
 
     rng = random.Random(0)
     timer = lambda: {"timer": rng.uniform(0.1, 0.6)}  # noqa: E731
-    kills = [{"at": "weights"}, timer(), {"at": "optimizer"}, timer(), {"at": "state"}, timer(),
-             {"at": "rotate"}, timer(), timer()]  # fmt: skip
+    kills = [
+        {"at": "weights"},
+        timer(),
+        {"at": "optimizer"},
+        timer(),
+        {"at": "state"},
+        timer(),
+        {"at": "rotate"},
+        timer(),
+        timer(),
+    ]
     interrupted, survived, stopped_with_message = tmp_path / "interrupted", 0, 0
     while kills:
         result = run_with_kill(interrupted, kills[0])
@@ -127,8 +151,22 @@ def test_killed_at_many_moments_the_same_command_ends_with_the_uninterrupted_wei
 @pytest.fixture(scope="module")
 def two_checkpoints(tmp_path_factory) -> Path:
     output_dir = tmp_path_factory.mktemp("checkpoints")
-    run_classification.main([*TINY, "--do_train", "--max_train_samples", "32", "--max_steps", "2",
-                             "--save_steps", "1", "--label_columns", "Male", "--output_dir", str(output_dir)])  # fmt: skip
+    run_classification.main(
+        [
+            *TINY,
+            "--do_train",
+            "--max_train_samples",
+            "32",
+            "--max_steps",
+            "2",
+            "--save_steps",
+            "1",
+            "--label_columns",
+            "Male",
+            "--output_dir",
+            str(output_dir),
+        ]
+    )
     return output_dir
 
 
@@ -148,15 +186,30 @@ def damaged_copy(source: Path, target: Path, damage) -> Path:
         (lambda c: (c / "trainer_state.json").write_text('{"global_st'), "trainer_state.json is truncated"),
         (lambda c: [p.unlink() for p in c.iterdir()], "no trainer_state.json"),
     ],
-)  # fmt: skip
+)
 def test_a_damaged_newest_checkpoint_is_named_set_aside_and_the_older_one_resumed(
     two_checkpoints, tmp_path, caplog, damage, problem
 ):
     output_dir = damaged_copy(two_checkpoints, tmp_path / "run", damage)
     with caplog.at_level("WARNING"):
-        results = run_classification.main([*TINY, "--do_train", "--max_train_samples", "32", "--max_steps", "3",
-                                           "--save_steps", "1", "--label_columns", "Male", "--log_level", "warning",
-                                           "--output_dir", str(output_dir)])  # fmt: skip
+        results = run_classification.main(
+            [
+                *TINY,
+                "--do_train",
+                "--max_train_samples",
+                "32",
+                "--max_steps",
+                "3",
+                "--save_steps",
+                "1",
+                "--label_columns",
+                "Male",
+                "--log_level",
+                "warning",
+                "--output_dir",
+                str(output_dir),
+            ]
+        )
     assert f"checkpoint-2: {problem}" in caplog.text
     assert (output_dir / "incomplete-checkpoint-2").is_dir()
     assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 3
@@ -168,21 +221,45 @@ def test_no_whole_checkpoint_stops_with_what_to_do_and_overwrite_starts_over(two
     shutil.copytree(two_checkpoints, output_dir)
     for checkpoint in output_dir.glob("checkpoint-*"):
         (checkpoint / "scheduler.pt").unlink()
-    args = [*TINY, "--do_train", "--max_train_samples", "32", "--max_steps", "2", "--label_columns", "Male",
-            "--output_dir", str(output_dir)]  # fmt: skip
+    args = [
+        *TINY,
+        "--do_train",
+        "--max_train_samples",
+        "32",
+        "--max_steps",
+        "2",
+        "--label_columns",
+        "Male",
+        "--output_dir",
+        str(output_dir),
+    ]
     with pytest.raises(ValueError, match=r"none is whole.*scheduler.pt is missing.*Rerun the same command"):
         run_classification.main(args)
     assert sorted(p.name for p in output_dir.glob("*checkpoint-*")) == [
-        "incomplete-checkpoint-1", "incomplete-checkpoint-2"]  # fmt: skip
+        "incomplete-checkpoint-1",
+        "incomplete-checkpoint-2",
+    ]
     assert run_classification.main(args)["train_loss"] > 0  # the same command now starts over
 
 
 def test_overwrite_output_dir_starts_over_even_with_whole_checkpoints(two_checkpoints, tmp_path):
     output_dir = tmp_path / "run"
     shutil.copytree(two_checkpoints, output_dir)
-    results = run_classification.main([*TINY, "--do_train", "--max_train_samples", "32", "--max_steps", "1",
-                                       "--label_columns", "Male", "--output_dir", str(output_dir),
-                                       "--overwrite_output_dir"])  # fmt: skip
+    results = run_classification.main(
+        [
+            *TINY,
+            "--do_train",
+            "--max_train_samples",
+            "32",
+            "--max_steps",
+            "1",
+            "--label_columns",
+            "Male",
+            "--output_dir",
+            str(output_dir),
+            "--overwrite_output_dir",
+        ]
+    )
     assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 1
     assert results["train_loss"] > 0
 
@@ -190,15 +267,38 @@ def test_overwrite_output_dir_starts_over_even_with_whole_checkpoints(two_checkp
 def test_resume_from_a_damaged_checkpoint_by_name_is_a_clear_error(two_checkpoints, tmp_path):
     output_dir = damaged_copy(two_checkpoints, tmp_path / "run", lambda c: (c / "rng_state.pth").unlink())
     with pytest.raises(ValueError, match=r"--resume_from_checkpoint .*checkpoint-2: no rng_state"):
-        run_classification.main([*TINY, "--do_train", "--max_steps", "3", "--label_columns", "Male",
-                                 "--output_dir", str(output_dir),
-                                 "--resume_from_checkpoint", str(output_dir / "checkpoint-2")])  # fmt: skip
+        run_classification.main(
+            [
+                *TINY,
+                "--do_train",
+                "--max_steps",
+                "3",
+                "--label_columns",
+                "Male",
+                "--output_dir",
+                str(output_dir),
+                "--resume_from_checkpoint",
+                str(output_dir / "checkpoint-2"),
+            ]
+        )
 
 
 def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evaluates(tmp_path, caplog):
     output_dir = tmp_path / "run"
-    args = [*TINY, "--do_train", "--max_train_samples", "32", "--max_steps", "12", "--save_steps", "4",
-            "--label_columns", "Male", "--output_dir", str(output_dir)]  # fmt: skip
+    args = [
+        *TINY,
+        "--do_train",
+        "--max_train_samples",
+        "32",
+        "--max_steps",
+        "12",
+        "--save_steps",
+        "4",
+        "--label_columns",
+        "Male",
+        "--output_dir",
+        str(output_dir),
+    ]
     run_classification.main(args)
     weights = (output_dir / "model.safetensors").read_bytes()
     checkpoints = sorted(p.name for p in output_dir.glob("checkpoint-*"))

@@ -14,27 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import run_without_package
+
+from testing_utils import TINY, readme_demo_command, run_without_package
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import run_classification  # noqa: E402
 
 # The README demo command, shrunk only by arguments: tiny backbone, few steps, small eval/test subsets.
-TINY = [
-    "--dataset_name", "synthetic", "--label_columns", "all", "--backbone_name_or_path", "none",
-    "--backbone_embedding_size", "8", "--backbone_hidden_sizes", "8", "16", "16", "32",
-    "--backbone_depths", "1", "1", "1", "1", "--lstm_hidden_size", "16", "--num_attention_heads", "2",
-    "--image_size", "64", "--per_device_train_batch_size", "16", "--learning_rate", "3e-3",
-    "--max_eval_samples", "64", "--max_predict_samples", "32", "--report_to", "none", "--disable_tqdm", "true",
-    "--dataloader_num_workers", "0", "--dataloader_persistent_workers", "false", "--seed", "0",
-]  # fmt: skip
-
-
-def readme_demo_command() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    command = re.search(r"```bash\n(python run_classification\.py[^`]*?)```", readme).group(1)
-    return command.replace("\\\n", " ").split()[2:]
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +30,21 @@ def trained(tmp_path_factory) -> Path:
     output_dir = tmp_path_factory.mktemp("run") / "model"
     demo = readme_demo_command()
     assert "--dataset_name" in demo and "synthetic" in demo
-    run_classification.main([*demo, *TINY, "--output_dir", str(output_dir), "--max_steps", "80",
-                             "--eval_strategy", "no", "--save_strategy", "no", "--do_predict"])  # fmt: skip
+    run_classification.main(
+        [
+            *demo,
+            *TINY,
+            "--output_dir",
+            str(output_dir),
+            "--max_steps",
+            "80",
+            "--eval_strategy",
+            "no",
+            "--save_strategy",
+            "no",
+            "--do_predict",
+        ]
+    )
     return output_dir
 
 
@@ -67,8 +67,8 @@ def test_readme_demo_writes_results_above_chance(trained):
 
 def test_pipeline_in_a_process_without_the_package_matches_the_model(trained, tmp_path):
     from face_attributes import ResNetLstmAttentionForImageClassification
-    from face_attributes.images import build_transforms
-    from face_attributes.synthetic import make_face
+    from face_attributes.data.images import build_transforms
+    from face_attributes.data.synthetic import make_face
 
     images = [make_face(0, "test", i).image for i in range(3)]
     for i, image in enumerate(images):
@@ -94,8 +94,20 @@ def test_pipeline_in_a_process_without_the_package_matches_the_model(trained, tm
 
 def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(trained, tmp_path):
     with pytest.raises(ValueError, match=r"trained on labels.*pass --label_columns Bald Blond_Hair"):
-        run_classification.main([*TINY, "--model_name_or_path", str(trained), "--label_columns", "Male",
-                                 "--output_dir", str(tmp_path), "--do_train", "--max_steps", "1"])  # fmt: skip
+        run_classification.main(
+            [
+                *TINY,
+                "--model_name_or_path",
+                str(trained),
+                "--label_columns",
+                "Male",
+                "--output_dir",
+                str(tmp_path),
+                "--do_train",
+                "--max_steps",
+                "1",
+            ]
+        )
 
 
 @pytest.mark.parametrize(
@@ -103,10 +115,12 @@ def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(t
     [
         (["--label_columns", "Beard"], r"Unknown label column.*Beard.*Available"),
         (["--image_size", "16"], r"--image_size 16 gives a 1×1 feature map.*pass --image_size 32"),
-        (["--subset_percentage", "10", "--validation_split_percentage", "0", "--do_eval"],
-         r"--do_eval needs a validation split"),
+        (
+            ["--subset_percentage", "10", "--validation_split_percentage", "0", "--do_eval"],
+            r"--do_eval needs a validation split",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_stops_before_training(tmp_path, extra, message):
     with pytest.raises(ValueError, match=message):
         run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--max_steps", "1", *extra])
@@ -114,7 +128,7 @@ def test_bad_input_stops_before_training(tmp_path, extra, message):
 
 
 def test_do_predict_without_test_split_is_an_error(tmp_path):
-    from face_attributes.fixtures import write_image_folder
+    from testing_utils import write_image_folder
 
     write_image_folder(tmp_path / "train", 10, (48, 48))
     args = [*TINY, "--train_dir", str(tmp_path / "train"), "--label_columns", "Male"]
@@ -123,23 +137,50 @@ def test_do_predict_without_test_split_is_an_error(tmp_path):
 
 
 def test_bf16_on_cpu_completes(tmp_path):
-    results = run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--do_eval",
-                                       "--max_steps", "3", "--bf16", "--use_cpu", "--label_columns", "Male"])  # fmt: skip
+    results = run_classification.main(
+        [
+            *TINY,
+            "--output_dir",
+            str(tmp_path),
+            "--do_train",
+            "--do_eval",
+            "--max_steps",
+            "3",
+            "--bf16",
+            "--use_cpu",
+            "--label_columns",
+            "Male",
+        ]
+    )
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
 
 
 def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeba_licence(tmp_path):
     # The CPU recipe's path (scripts/train_celeba_cpu.sh): a release folder some of whose images are missing,
     # the uint8 cache, all attributes, test predictions.
-    from face_attributes.fixtures import write_celeba_release
+    from testing_utils import write_celeba_release
 
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (89, 109))
     for name in ("000003.jpg", "000035.jpg"):  # one train image, one test image
         (data_dir / "img_align_celeba" / name).unlink()
     output_dir = tmp_path / "out"
-    results = run_classification.main([*TINY, "--data_dir", str(data_dir), "--label_columns", "all",
-                                       "--preprocessing_cache", "--output_dir", str(output_dir), "--do_train",
-                                       "--do_eval", "--do_predict", "--max_steps", "2"])  # fmt: skip
+    results = run_classification.main(
+        [
+            *TINY,
+            "--data_dir",
+            str(data_dir),
+            "--label_columns",
+            "all",
+            "--preprocessing_cache",
+            "--output_dir",
+            str(output_dir),
+            "--do_train",
+            "--do_eval",
+            "--do_predict",
+            "--max_steps",
+            "2",
+        ]
+    )
     assert np.isfinite(results["train_loss"]) and "test_accuracy" in results
     assert len((output_dir / "predictions.csv").read_text().splitlines()) == 1 + 7
     card = (output_dir / "README.md").read_text()
@@ -149,20 +190,36 @@ def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeb
 
 
 def write_card_for(output_dir: Path) -> str:
-    run_classification.main([*TINY, "--output_dir", str(output_dir), "--do_train", "--max_steps", "1",
-                             "--label_columns", "Male"])  # fmt: skip
+    run_classification.main(
+        [*TINY, "--output_dir", str(output_dir), "--do_train", "--max_steps", "1", "--label_columns", "Male"]
+    )
     return (output_dir / "README.md").read_text()
 
 
 def run_script(args: list[str], **kwargs) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            **kwargs)  # fmt: skip
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs
+    )
 
 
 def test_interrupted_run_resumes_to_the_same_global_step(tmp_path):
-    command = [sys.executable, "run_classification.py", *TINY, "--output_dir", str(tmp_path), "--do_train",
-               "--max_steps", "40", "--save_steps", "4", "--label_columns", "Male", "--log_level", "info"]  # fmt: skip
+    command = [
+        sys.executable,
+        "run_classification.py",
+        *TINY,
+        "--output_dir",
+        str(tmp_path),
+        "--do_train",
+        "--max_steps",
+        "40",
+        "--save_steps",
+        "4",
+        "--label_columns",
+        "Male",
+        "--log_level",
+        "info",
+    ]
     process = run_script(command, start_new_session=True)
     deadline = time.time() + 240
     while not list(tmp_path.glob("checkpoint-*/trainer_state.json")) and time.time() < deadline:
@@ -182,11 +239,36 @@ def test_interrupted_run_resumes_to_the_same_global_step(tmp_path):
 
 
 def test_accelerate_two_processes_on_cpu(tmp_path):
-    command = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-               "--mixed_precision", "no", "--dynamo_backend", "no", "run_classification.py", *TINY,
-               "--output_dir", str(tmp_path), "--do_train", "--do_eval", "--max_steps", "4",
-               "--per_device_train_batch_size", "4", "--use_cpu", "--label_columns", "Male",
-               "--log_level", "info", "--log_level_replica", "info"]  # fmt: skip
+    command = [
+        "accelerate",
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "run_classification.py",
+        *TINY,
+        "--output_dir",
+        str(tmp_path),
+        "--do_train",
+        "--do_eval",
+        "--max_steps",
+        "4",
+        "--per_device_train_batch_size",
+        "4",
+        "--use_cpu",
+        "--label_columns",
+        "Male",
+        "--log_level",
+        "info",
+        "--log_level_replica",
+        "info",
+    ]
     process = run_script(command)
     output = process.communicate(timeout=400)[0]
     assert process.returncode == 0, output[-4000:]
@@ -199,6 +281,18 @@ def test_accelerate_two_processes_on_cpu(tmp_path):
 
 def test_torch_compile_completes(tmp_path):
     # dynamo traces the LSTM (the script switches on allow_rnn); inductor on 2 CPU cores takes about a minute.
-    results = run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--do_eval",
-                                       "--max_steps", "2", "--torch_compile", "--label_columns", "Male"])  # fmt: skip
+    results = run_classification.main(
+        [
+            *TINY,
+            "--output_dir",
+            str(tmp_path),
+            "--do_train",
+            "--do_eval",
+            "--max_steps",
+            "2",
+            "--torch_compile",
+            "--label_columns",
+            "Male",
+        ]
+    )
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from datasets import DatasetDict
 
-from face_attributes.cache import CachedBatchCollator, DeviceAugment, build_uint8_cache, stored_size
-from face_attributes.data import load_synthetic
-from face_attributes.images import build_transforms
+from face_attributes.data.images import build_transforms
+from face_attributes.data.sources import load_synthetic
+from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache, stored_size
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["Male", "Smiling"]
@@ -63,16 +63,35 @@ def test_device_augment_crops_windows_and_flips():
 def test_run_classification_with_preprocessing_cache(tmp_path):
     sys.path.insert(0, str(ROOT))
     import run_classification
-    from test_run_classification import TINY
+    from testing_utils import TINY
 
-    results = run_classification.main([*TINY, "--output_dir", str(tmp_path), "--do_train", "--do_eval",
-                                       "--max_steps", "3", "--label_columns", "Male", "--preprocessing_cache"])  # fmt: skip
+    results = run_classification.main(
+        [
+            *TINY,
+            "--output_dir",
+            str(tmp_path),
+            "--do_train",
+            "--do_eval",
+            "--max_steps",
+            "3",
+            "--label_columns",
+            "Male",
+            "--preprocessing_cache",
+        ]
+    )
     assert "eval_accuracy" in results and (tmp_path / "model.safetensors").exists()
 
 
 def test_benchmark_script_smoke():
-    command = [sys.executable, "scripts/benchmark.py", "--tiny", "--sources", "--faces", "--onnx",
-               "--checkpointing_memory"]  # fmt: skip
+    command = [
+        sys.executable,
+        "scripts/benchmark.py",
+        "--tiny",
+        "--sources",
+        "--faces",
+        "--onnx",
+        "--checkpointing_memory",
+    ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout

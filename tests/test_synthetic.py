@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_visualize import script
 
-from face_attributes.data import load_synthetic
-from face_attributes.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
+from face_attributes.data.sources import load_synthetic
+from face_attributes.data.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
 from face_attributes.interpretability import attention_score_table, meets_targets
+
+from testing_utils import script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -21,15 +22,61 @@ import run_classification  # noqa: E402
 # The default design shrunk: a few channels, stage-3 tokens (9×9 at 144 px) whose values are the stage-2 features
 # under them, attribute-query pooling, 2 heads.
 TINY_QUERIES = [
-    "--dataset_name", "synthetic", "--label_columns", "all", "--backbone_name_or_path", "none",
-    "--backbone_embedding_size", "16", "--backbone_hidden_sizes", "16", "32", "64", "64",
-    "--backbone_depths", "1", "1", "1", "1", "--backbone_stage", "stage3", "--value_stage", "stage2",
-    "--lstm_hidden_size", "32", "--num_attention_heads", "2", "--pooling", "attribute_queries", "--image_size", "144",
-    "--per_device_train_batch_size", "32", "--learning_rate", "3e-3", "--max_steps", "500",
-    "--eval_strategy", "no", "--save_strategy", "no", "--max_eval_samples", "300", "--report_to", "none",
-    "--disable_tqdm", "true", "--dataloader_num_workers", "2", "--dataloader_persistent_workers", "true",
-    "--seed", "0", "--do_train", "--do_eval",
-]  # fmt: skip
+    "--dataset_name",
+    "synthetic",
+    "--label_columns",
+    "all",
+    "--backbone_name_or_path",
+    "none",
+    "--backbone_embedding_size",
+    "16",
+    "--backbone_hidden_sizes",
+    "16",
+    "32",
+    "64",
+    "64",
+    "--backbone_depths",
+    "1",
+    "1",
+    "1",
+    "1",
+    "--backbone_stage",
+    "stage3",
+    "--value_stage",
+    "stage2",
+    "--lstm_hidden_size",
+    "32",
+    "--num_attention_heads",
+    "2",
+    "--pooling",
+    "attribute_queries",
+    "--image_size",
+    "144",
+    "--per_device_train_batch_size",
+    "32",
+    "--learning_rate",
+    "3e-3",
+    "--max_steps",
+    "500",
+    "--eval_strategy",
+    "no",
+    "--save_strategy",
+    "no",
+    "--max_eval_samples",
+    "300",
+    "--report_to",
+    "none",
+    "--disable_tqdm",
+    "true",
+    "--dataloader_num_workers",
+    "2",
+    "--dataloader_persistent_workers",
+    "true",
+    "--seed",
+    "0",
+    "--do_train",
+    "--do_eval",
+]
 
 
 def test_faces_are_deterministic_per_seed_split_and_index():
@@ -71,7 +118,11 @@ def test_each_box_bounds_every_pixel_its_attribute_changes():
             x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
             x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
             assert x0 - 1 <= xs.min() and xs.max() <= x1 + 1 and y0 - 1 <= ys.min() and ys.max() <= y1 + 1, (
-                name, index, (xs.min(), ys.min(), xs.max(), ys.max()), (x0, y0, x1, y1))
+                name,
+                index,
+                (xs.min(), ys.min(), xs.max(), ys.max()),
+                (x0, y0, x1, y1),
+            )
     assert all(count >= 30 for count in visible.values()), visible
 
 
@@ -79,7 +130,9 @@ def test_synthetic_source_is_built_through_datasets_and_cached(tmp_path):
     dataset = load_synthetic(sizes={"train": 20, "validation": 5, "test": 5}, cache_dir=str(tmp_path))
     assert {k: len(v) for k, v in dataset.items()} == {"train": 20, "validation": 5, "test": 5}
     row = dataset["train"][3]
-    assert row["image"].size == (178, 218) and {a: row[a] for a in SYNTHETIC_ATTRIBUTES} == make_face(0, "train", 3).labels
+    assert (
+        row["image"].size == (178, 218) and {a: row[a] for a in SYNTHETIC_ATTRIBUTES} == make_face(0, "train", 3).labels
+    )
     again = load_synthetic(sizes={"train": 20, "validation": 5, "test": 5}, cache_dir=str(tmp_path))
     assert again["train"].cache_files == dataset["train"].cache_files
 
@@ -98,8 +151,9 @@ def test_tiny_model_learns_the_synthetic_faces(trained_queries):
 
 def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_queries, capsys):
     output = trained_queries / "scores.json"
-    scores = script("attention_maps").main(["--model", str(trained_queries), "--score", "--num_images", "128",
-                                            "--score_output", str(output)])["regions"]  # fmt: skip
+    scores = script("attention_maps").main(
+        ["--model", str(trained_queries), "--score", "--num_images", "128", "--score_output", str(output)]
+    )["regions"]
     assert json.loads(output.read_text())["regions"] == scores and set(scores) == set(SYNTHETIC_ATTRIBUTES)
     assert "| Eyeglasses |" in capsys.readouterr().out
     # 500 steps of a tiny model already point at the glasses, the smile and the hat as the README demo's model
@@ -112,7 +166,7 @@ def test_the_readme_demo_model_points_at_the_evidence(tmp_path):
     # The README demo command itself (about 3 minutes on 2 cores), then README's --score command: what the issue asks
     # of the README demo's model, for every attribute: pointing game ≥ 0.8 and energy in the box ≥ 3× its share
     # (for a large box, halfway between its share and 1), with mean validation accuracy ≥ 98 %.
-    from test_run_classification import readme_demo_command
+    from testing_utils import readme_demo_command
 
     output_dir = tmp_path / "synthetic"
     demo = readme_demo_command()
@@ -135,13 +189,16 @@ def test_hard_setting_is_another_deterministic_set_of_faces_with_boxes_inside():
 
 
 def test_hard_setting_through_load_source_and_a_clear_error_for_unknown_settings(tmp_path):
-    from face_attributes.data import load_source
+    from face_attributes.data.sources import load_source
 
     sizes = {"train": 4, "validation": 2, "test": 2}
     hard = load_source("synthetic", "hard", synthetic_sizes=sizes, cache_dir=str(tmp_path))
-    assert np.array_equal(np.asarray(hard["validation"][1]["image"]),
-                          np.asarray(load_source("synthetic", "hard", synthetic_sizes=sizes, cache_dir=str(tmp_path))
-                                     ["validation"][1]["image"]))  # fmt: skip
+    assert np.array_equal(
+        np.asarray(hard["validation"][1]["image"]),
+        np.asarray(
+            load_source("synthetic", "hard", synthetic_sizes=sizes, cache_dir=str(tmp_path))["validation"][1]["image"]
+        ),
+    )
     default = load_source("synthetic", synthetic_sizes=sizes, cache_dir=str(tmp_path))
     assert hard["train"].cache_files != default["train"].cache_files
     with pytest.raises(ValueError, match="--dataset_config_name 'extreme' is not a synthetic setting"):

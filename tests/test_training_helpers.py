@@ -12,12 +12,14 @@ import evaluate
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_config
 
 from face_attributes import ResNetLstmAttentionForImageClassification
 from face_attributes.metrics import ATTRIBUTE_METRICS_PATH
 from face_attributes.metrics.attribute_metrics import roc_auc
-from face_attributes.training import choose_thresholds, freeze_backbone_stages, positive_weights
+from face_attributes.training.metrics import choose_thresholds
+from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
+
+from testing_utils import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,8 +76,17 @@ def test_freeze_stem_and_stage1_only():
 
 def test_arguments_from_a_json_file(tmp_path):
     path = tmp_path / "args.json"
-    path.write_text(json.dumps({"dataset_name": "synthetic", "label_columns": ["Male", "Smiling"],
-                                "pooling": "self_attention_mean", "output_dir": str(tmp_path / "out"), "bf16": False}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "dataset_name": "synthetic",
+                "label_columns": ["Male", "Smiling"],
+                "pooling": "self_attention_mean",
+                "output_dir": str(tmp_path / "out"),
+                "bf16": False,
+            }
+        )
+    )
     (model_args, data_args, training_args), _ = run_classification.parse_args([str(path)])
     assert data_args.label_columns == ["Male", "Smiling"] and model_args.pooling == "self_attention_mean"
     assert training_args.output_dir == str(tmp_path / "out")
@@ -83,10 +94,15 @@ def test_arguments_from_a_json_file(tmp_path):
 
 def test_pos_weight_from_data_reaches_the_loss():
     args = run_classification.ModelArguments(
-        backbone_name_or_path="none", pos_weight_from_data=True, backbone_embedding_size=8,
-        backbone_hidden_sizes=[8, 16, 16, 32], backbone_depths=[1, 1, 1, 1], lstm_hidden_size=8,
-        num_attention_heads=2, image_size=64,
-    )  # fmt: skip
+        backbone_name_or_path="none",
+        pos_weight_from_data=True,
+        backbone_embedding_size=8,
+        backbone_hidden_sizes=[8, 16, 16, 32],
+        backbone_depths=[1, 1, 1, 1],
+        lstm_hidden_size=8,
+        num_attention_heads=2,
+        image_size=64,
+    )
     model = run_classification.build_model(args, ["Male", "Bald"], np.array([[1, 0], [0, 0], [1, 1], [0, 0]]))
     assert model.config.pos_weight == [1.0, 3.0]
     out = model(torch.randn(2, 3, 64, 64), labels=torch.ones(2, 2))
@@ -109,18 +125,35 @@ def test_flag_help_follows_the_docstring_text_not_its_indentation(monkeypatch):
     from face_attributes import ResNetLstmAttentionConfig
 
     def helps():
-        return {name: f.metadata["help"] for name, _, f in run_classification.config_fields_as_arguments(ResNetLstmAttentionConfig)}
+        return {
+            name: f.metadata["help"]
+            for name, _, f in run_classification.config_fields_as_arguments(ResNetLstmAttentionConfig)
+        }
 
     as_written = helps()
-    monkeypatch.setattr(ResNetLstmAttentionConfig, "__doc__", textwrap.indent(textwrap.dedent(ResNetLstmAttentionConfig.__doc__), "      "))
+    monkeypatch.setattr(
+        ResNetLstmAttentionConfig,
+        "__doc__",
+        textwrap.indent(textwrap.dedent(ResNetLstmAttentionConfig.__doc__), "      "),
+    )
     assert helps() == as_written
     assert as_written["pooling"].startswith('`"attribute_queries"`: one learned query per label')
 
 
 def test_plain_baseline_from_the_command_line_is_resnet_plus_linear():
     (model_args, _, _), _ = run_classification.parse_args(
-        ["--sequence_encoder", "none", "--pooling", "global_average", "--backbone_stage", "stage4",
-         "--backbone_name_or_path", "none", "--output_dir", "unused"]  # fmt: skip
+        [
+            "--sequence_encoder",
+            "none",
+            "--pooling",
+            "global_average",
+            "--backbone_stage",
+            "stage4",
+            "--backbone_name_or_path",
+            "none",
+            "--output_dir",
+            "unused",
+        ]
     )
     model = run_classification.build_model(model_args, ["Male", "Bald"], None)
     assert model.config.sequence_encoder == "none" and model.config.pooling == "global_average"

@@ -3,40 +3,23 @@
 """Looking inside: attention-map grids, predictions CSV, training plots (the scripts users run)."""
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 import torch
-from helpers import tiny_config
 from PIL import Image
 
 import face_attributes.interpretability as interpretability
 import face_attributes.visualize as visualize
 from face_attributes import ResNetLstmAttentionForImageClassification
-from face_attributes.images import build_image_processor
-from face_attributes.predictions import save_thresholds
-from face_attributes.synthetic import make_face
+from face_attributes.data.images import build_image_processor
+from face_attributes.data.synthetic import make_face
+from face_attributes.inference.thresholds import save_thresholds
+
+from testing_utils import LABELS, save_tiny_model, script
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ["Male", "Smiling", "Eyeglasses"]
-
-
-def script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def saved_model(folder: Path, pooling: str) -> Path:
-    torch.manual_seed(0)
-    config = tiny_config(pooling=pooling, num_labels=3, id2label=dict(enumerate(LABELS)),
-                         label2id={n: i for i, n in enumerate(LABELS)})  # fmt: skip
-    ResNetLstmAttentionForImageClassification(config).save_pretrained(folder)
-    build_image_processor(64).save_pretrained(folder)
-    return folder
 
 
 def face_files(folder: Path, count: int) -> Path:
@@ -48,7 +31,7 @@ def face_files(folder: Path, count: int) -> Path:
 
 @pytest.mark.parametrize("pooling,maps_per_face", [("attribute_queries", 2), ("self_attention_mean", 1)])
 def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monkeypatch, pooling, maps_per_face):
-    model_dir = saved_model(tmp_path / "model", pooling)
+    model_dir = save_tiny_model(tmp_path / "model", pooling=pooling)
     images = face_files(tmp_path / "faces", 3)
     captured = {}
     plot = visualize.plot_attention_grid
@@ -59,14 +42,27 @@ def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monke
 
     monkeypatch.setattr(visualize, "plot_attention_grid", spy)
     output = tmp_path / "grid.png"
-    script("attention_maps").main(["--model", str(model_dir), "--images", str(images), "--output", str(output),
-                                   "--attributes", "Smiling", "Eyeglasses"])  # fmt: skip
+    script("attention_maps").main(
+        [
+            "--model",
+            str(model_dir),
+            "--images",
+            str(images),
+            "--output",
+            str(output),
+            "--attributes",
+            "Smiling",
+            "Eyeglasses",
+        ]
+    )
     with Image.open(output) as picture:
         assert picture.size == ((1 + maps_per_face + 1) * 200, 3 * 200)
 
     model = ResNetLstmAttentionForImageClassification.from_pretrained(model_dir).eval()
     processor = build_image_processor(64)
-    pixel_values = processor([Image.open(images / f"face_{i}.jpg") for i in range(3)], return_tensors="pt")["pixel_values"]
+    pixel_values = processor([Image.open(images / f"face_{i}.jpg") for i in range(3)], return_tensors="pt")[
+        "pixel_values"
+    ]
     with torch.no_grad():
         attentions = model(pixel_values, output_attentions=True).attentions[0].mean(dim=1)  # (B, Q, 4)
     if pooling == "attribute_queries":
@@ -78,14 +74,15 @@ def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monke
 
 
 def test_predict_writes_a_row_per_readable_image_and_reports_unreadable(tmp_path, capsys):
-    model_dir = saved_model(tmp_path / "model", "self_attention_mean")
+    model_dir = save_tiny_model(tmp_path / "model", pooling="self_attention_mean")
     folder = face_files(tmp_path / "faces", 4)
     (folder / "broken.jpg").write_bytes(b"not an image")
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.txt").write_text("not an image, not even named like one")
     output = tmp_path / "predictions.csv"
-    script("predict").main(["--model", str(model_dir), "--inputs", str(folder), "--output", str(output),
-                            "--batch_size", "3"])  # fmt: skip
+    script("predict").main(
+        ["--model", str(model_dir), "--inputs", str(folder), "--output", str(output), "--batch_size", "3"]
+    )
     rows = list(csv.DictReader(open(output)))
     assert [r["file"] for r in rows] == [str(folder / f"face_{i}.jpg") for i in range(4)]  # as given
     assert all(r["face"] == "0" and r["detection_score"] == "" for r in rows)  # CelebA-shaped: taken as aligned
@@ -94,8 +91,18 @@ def test_predict_writes_a_row_per_readable_image_and_reports_unreadable(tmp_path
     assert "Wrote 4 row(s)" in out and "skipped 2 unreadable" in out
 
     save_thresholds(str(model_dir), LABELS, torch.tensor([0.0, 1.01, 0.0]).numpy())
-    script("predict").main(["--model", str(model_dir), "--inputs", str(folder / "face_*.jpg"), "--output",
-                            str(output), "--threshold", "saved"])  # fmt: skip
+    script("predict").main(
+        [
+            "--model",
+            str(model_dir),
+            "--inputs",
+            str(folder / "face_*.jpg"),
+            "--output",
+            str(output),
+            "--threshold",
+            "saved",
+        ]
+    )
     rows = list(csv.DictReader(open(output)))
     assert len(rows) == 4 and all((r["Male"], r["Smiling"], r["Eyeglasses"]) == ("1", "0", "1") for r in rows)
 

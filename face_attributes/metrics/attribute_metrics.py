@@ -66,8 +66,10 @@ class AttributeMetrics(evaluate.Metric):
             citation="",
             inputs_description=_KWARGS_DESCRIPTION,
             features=datasets.Features(
-                {"predictions": datasets.Sequence(datasets.Value("float32")),
-                 "references": datasets.Sequence(datasets.Value("int8"))}  # fmt: skip
+                {
+                    "predictions": datasets.Sequence(datasets.Value("float32")),
+                    "references": datasets.Sequence(datasets.Value("int8")),
+                }
             ),
         )
 

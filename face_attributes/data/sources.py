@@ -1,34 +1,69 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""CelebA in any form it arrives in → one `DatasetDict` (train/validation/test, `image`, 0/1 label columns).
+"""CelebA in any form it arrives in → one `DatasetDict` (train/validation/test, `image`, label columns).
 
 Sources: the built-in synthetic faces, a Hub dataset id (default `flwrlabs/celeba`), a local parquet /
 imagefolder / `save_to_disk` folder, the original CelebA release folder and the Kaggle layout. Everything
-stays memory-mapped Arrow and is cached by datasets' fingerprints.
-"""
+stays memory-mapped Arrow and is cached by datasets' fingerprints."""
 
 import csv
 import logging
 import os
 from pathlib import Path
 
-import numpy as np
 from datasets import Dataset, DatasetDict, Features, Image, Value, load_dataset, load_from_disk
 
-from .synthetic import SETTINGS, SPLIT_SIZES, SYNTHETIC_ATTRIBUTES, VERSION, generate_examples
+from .synthetic import SETTINGS, SPLIT_CODES, SPLIT_SIZES, SYNTHETIC_ATTRIBUTES, VERSION, generate_examples
 
 logger = logging.getLogger(__name__)
 
 CELEBA_ATTRIBUTES = [
-    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips",
-    "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin",
-    "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open",
-    "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline",
-    "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat",
-    "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
-]  # fmt: skip
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
+]
+
+
 SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation", "eval": "validation"}
-PARTITIONS = {"train": "0", "validation": "1", "test": "2"}  # list_eval_partition's codes
+
+
 OFFLINE_HINT = (
     "Without network pass one of: --dataset_name synthetic (built-in faces), --data_dir with the original "
     "CelebA release (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) or the Kaggle layout "
@@ -37,11 +72,9 @@ OFFLINE_HINT = (
 )
 
 
-# ---------------------------------------------------------------- sources
-
-
-def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir: str | None = None,
-                   setting: str | None = None) -> DatasetDict:  # fmt: skip
+def load_synthetic(
+    seed: int = 0, sizes: dict[str, int] | None = None, cache_dir: str | None = None, setting: str | None = None
+) -> DatasetDict:
     """The built-in faces; `setting` is "default" or "hard" (`--dataset_config_name`, see synthetic.py)."""
     setting = setting or "default"
     if setting not in SETTINGS:
@@ -56,9 +89,12 @@ def load_synthetic(seed: int = 0, sizes: dict[str, int] | None = None, cache_dir
             continue
         shards = [(start, min(start + 500, size)) for start in range(0, size, 500)]
         splits[split] = Dataset.from_generator(
-            generate_examples, features=features, cache_dir=cache_dir, split=split,
+            generate_examples,
+            features=features,
+            cache_dir=cache_dir,
+            split=split,
             gen_kwargs={"seed": seed, "split": split, "shards": shards, "version": VERSION, "setting": setting},
-        )  # fmt: skip
+        )
     return DatasetDict(splits)
 
 
@@ -104,8 +140,10 @@ def _read_celeba_table(path: str, report: bool = True) -> tuple[list[str], list[
         for line_number, row in numbered:
             where = f"{os.path.basename(path)} line {line_number} ({row[0] if row else 'empty'})"
             if len(row) != len(names) + 1:
-                raise ValueError(f"{where}: {len(row)} values, expected {len(names) + 1} (the file name and one "
-                                 f"value per attribute). Fix or remove that line.")  # fmt: skip
+                raise ValueError(
+                    f"{where}: {len(row)} values, expected {len(names) + 1} (the file name and one "
+                    f"value per attribute). Fix or remove that line."
+                )
             bad = next((name for name, v in zip(names, row[1:]) if v.strip() not in ("-1", "0", "1")), None)
             if bad is not None:
                 value = row[1 + names.index(bad)]
@@ -117,8 +155,13 @@ def _read_celeba_table(path: str, report: bool = True) -> tuple[list[str], list[
             rows.append(row)
     if duplicates and report:
         more = f" and {len(duplicates) - 10} more" if len(duplicates) > 10 else ""
-        logger.warning("%s lists %d image(s) twice; using the first row of each: %s%s", os.path.basename(path),
-                       len(duplicates), "; ".join(duplicates[:10]), more)  # fmt: skip
+        logger.warning(
+            "%s lists %d image(s) twice; using the first row of each: %s%s",
+            os.path.basename(path),
+            len(duplicates),
+            "; ".join(duplicates[:10]),
+            more,
+        )
     return names, rows
 
 
@@ -135,7 +178,7 @@ def _generate_celeba(attributes: str, partitions: str, images: str, split: str, 
     partition_of = _read_partitions(partitions)
     present = set(os.listdir(images))  # a partial release lists images it does not have: they are left out
     for row in rows:
-        if partition_of.get(row[0]) == PARTITIONS[split] and row[0] in present:
+        if partition_of.get(row[0]) == str(SPLIT_CODES[split]) and row[0] in present:
             yield {"image": os.path.join(images, row[0]), **{n: (int(v) + 1) // 2 for n, v in zip(names, row[1:])}}
 
 
@@ -144,9 +187,14 @@ def _report_missing_images(attributes: str, rows: list[list[str]], images: str) 
     present = set(os.listdir(images))
     missing = [row[0] for row in rows if row[0] not in present]
     if missing:
-        logger.warning("%d of the %d images listed in %s are not in %s (a partial release?): those rows are left "
-                       "out (first: %s).", len(missing), len(rows), os.path.basename(attributes), images,
-                       ", ".join(missing[:3]))  # fmt: skip
+        logger.warning(
+            "%d of the %d images listed in %s are not in %s (a partial release?): those rows are left out (first: %s).",
+            len(missing),
+            len(rows),
+            os.path.basename(attributes),
+            images,
+            ", ".join(missing[:3]),
+        )
 
 
 def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDict:
@@ -167,11 +215,19 @@ def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDi
     return DatasetDict(
         {
             split: Dataset.from_generator(
-                _generate_celeba, features=features, cache_dir=cache_dir, split=split,
-                gen_kwargs={"attributes": attributes, "partitions": partitions, "images": images, "split": split,
-                            "mtimes": mtimes},
-            )  # fmt: skip
-            for split in PARTITIONS
+                _generate_celeba,
+                features=features,
+                cache_dir=cache_dir,
+                split=split,
+                gen_kwargs={
+                    "attributes": attributes,
+                    "partitions": partitions,
+                    "images": images,
+                    "split": split,
+                    "mtimes": mtimes,
+                },
+            )
+            for split in SPLIT_CODES
         }
     )
 
@@ -201,8 +257,11 @@ def load_source(
         # One load per folder: datasets insists on one metadata schema per load, users' folders differ.
         folders = (("train", train_dir), ("validation", validation_dir))
         dataset = DatasetDict(
-            {split: load_dataset("imagefolder", data_dir=folder, split="train", cache_dir=cache_dir)
-             for split, folder in folders if folder}  # fmt: skip
+            {
+                split: load_dataset("imagefolder", data_dir=folder, split="train", cache_dir=cache_dir)
+                for split, folder in folders
+                if folder
+            }
         )
     elif data_dir:
         if _celeba_annotation_files(Path(data_dir)) is not None:
@@ -241,109 +300,3 @@ def _standardize(dataset: DatasetDict, image_column: str) -> DatasetDict:
     if image_column != "image":
         renamed = {split: ds.rename_column(image_column, "image") for split, ds in renamed.items()}
     return DatasetDict(renamed)
-
-
-# ---------------------------------------------------------------- labels
-
-
-def resolve_label_columns(dataset: DatasetDict, label_columns: list[str] | str | None) -> list[str]:
-    """`None` → ["Male"]; "all" → every CelebA attribute present; unknown names → an error listing the rest."""
-    columns = list(next(iter(dataset.values())).column_names)
-    if label_columns in (None, [], ""):
-        label_columns = ["Male"]
-    if isinstance(label_columns, str):
-        label_columns = [label_columns]
-    if label_columns == ["all"]:
-        label_columns = [name for name in CELEBA_ATTRIBUTES if name in columns]
-        if not label_columns:
-            raise ValueError(f"label_columns='all' needs CelebA attribute columns; the dataset has {columns}.")
-    available = [c for c in columns if c not in ("image", "index", "file_name", "celeb_id")]
-    unknown = [c for c in label_columns if c not in columns]
-    if unknown:
-        raise ValueError(f"Unknown label column(s) {unknown}. Available: {available} (or 'all').")
-    return label_columns
-
-
-_TRUE = {True, 1, "1", "True", "true"}
-_FALSE = {False, 0, -1, "0", "-1", "False", "false"}
-
-
-def normalize_labels(dataset: DatasetDict, label_columns: list[str]) -> DatasetDict:
-    """Bool, 0/1, -1/1 and "True"/"False" label columns → int8 0/1; any other value is an error."""
-    return DatasetDict({split: _normalize_split(ds, label_columns) for split, ds in dataset.items()})
-
-
-def _normalize_split(ds: Dataset, label_columns: list[str]) -> Dataset:
-    mappings = {}
-    for column in label_columns:
-        values = set(ds.unique(column))
-        for value in values:
-            if value not in _TRUE and value not in _FALSE:
-                raise ValueError(
-                    f"Label column {column!r} has the value {value!r}; labels must be bool, 0/1, -1/1 or "
-                    "'True'/'False'."
-                )
-        if not (getattr(ds.features[column], "dtype", None) == "int8" and values <= {0, 1}):
-            mappings[column] = {value: int(value in _TRUE) for value in values}
-    if not mappings:
-        return ds
-
-    def convert(batch):
-        return {column: [mapping[v] for v in batch[column]] for column, mapping in mappings.items()}
-
-    features = ds.features.copy()
-    for column in mappings:
-        features[column] = Value("int8")
-    return ds.map(convert, batched=True, batch_size=10_000, features=features, desc="Normalising labels")
-
-
-# ---------------------------------------------------------------- splits
-
-
-def stratified_indices(labels: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split range(len(labels)) into (`size` indices, the rest), keeping each class's share in both."""
-    rng = np.random.default_rng(seed)
-    classes, counts = np.unique(labels, return_counts=True)
-    # Largest-remainder rounding so the quotas add up to exactly `size`.
-    exact = counts * size / len(labels)
-    quota = np.floor(exact).astype(int)
-    quota[np.argsort(exact - quota)[::-1][: size - quota.sum()]] += 1
-    taken = [rng.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)]
-    taken = np.sort(np.concatenate(taken))
-    return taken, np.setdiff1d(np.arange(len(labels)), taken)
-
-
-def make_splits(
-    dataset: DatasetDict,
-    stratify_column: str,
-    validation_split_percentage: float = 20.0,
-    subset_percentage: float | None = None,
-    max_train_samples: int | None = None,
-    max_eval_samples: int | None = None,
-    max_predict_samples: int | None = None,
-    seed: int = 42,
-) -> DatasetDict:
-    """Official splits where present; a stratified validation carve-out where not; stratified subsets.
-
-    `subset_percentage=1` is the original Colab workflow: a stratified 1 % of train, then split 80/20
-    (`validation_split_percentage`) into train and validation, ignoring the official validation split.
-    """
-    splits = dict(dataset)
-
-    def stratified(ds: Dataset, size: int, offset: int) -> tuple[Dataset, Dataset]:
-        taken, rest = stratified_indices(np.asarray(ds[stratify_column]), size, seed + offset)
-        return ds.select(taken), ds.select(rest)
-
-    if subset_percentage is not None:
-        if not 0 < subset_percentage <= 100:
-            raise ValueError(f"subset_percentage must be in (0, 100], got {subset_percentage}.")
-        splits["train"], _ = stratified(splits["train"], max(2, round(len(splits["train"]) * subset_percentage / 100)), 0)
-        splits.pop("validation", None)
-    if "validation" not in splits and validation_split_percentage:
-        size = max(1, round(len(splits["train"]) * validation_split_percentage / 100))
-        splits["validation"], splits["train"] = stratified(splits["train"], size, 1)
-    for split, limit, offset in (("train", max_train_samples, 2), ("validation", max_eval_samples, 3),
-                                 ("test", max_predict_samples, 4)):  # fmt: skip
-        if limit is not None and split in splits and limit < len(splits[split]):
-            splits[split], _ = stratified(splits[split], limit, offset)
-    return DatasetDict(splits)

@@ -1,21 +1,13 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""A uint8 preprocessing cache: decode and resize every image once, augment batches on the device.
-
-JPEG decoding costs far more than a ResNet-18 step on a GPU, so with `--preprocessing_cache` each image is
-decoded and resized once (`datasets.map`, parallel, cached by fingerprint) into a memory-mapped Arrow uint8
-array. Train images are stored with a margin for random crops; validation/test exactly at the eval size, with
-the eval transform's own resize. The Trainer then moves uint8 batches (4× smaller than float) to the device
-and crops, flips, jitters and normalises them there.
-"""
+"""The uint8 preprocessing cache: every image decoded and resized once, augmented in batches on the device."""
 
 import numpy as np
 import torch
 from datasets import Array3D, DatasetDict, Features
 from torchvision.transforms.v2 import functional as F
-from transformers import Trainer
 
-from .images import IMAGENET_MEAN, IMAGENET_STD, to_rgb
+from ..data.images import IMAGENET_MEAN, IMAGENET_STD, to_rgb
 
 TRAIN_MARGIN = 8 / 7  # 224 → 256 stored, the classic "resize 256, crop 224"
 
@@ -33,18 +25,26 @@ def _resize_batch(images: list, side: int) -> dict:
     return {"pixels": pixels}
 
 
-def build_uint8_cache(dataset: DatasetDict, image_size: int, label_columns: list[str],
-                      num_proc: int | None = None) -> DatasetDict:  # fmt: skip
+def build_uint8_cache(
+    dataset: DatasetDict, image_size: int, label_columns: list[str], num_proc: int | None = None
+) -> DatasetDict:
     """Every split → `pixels` (3, S, S) uint8 + the label columns; S = image_size (+ margin for train)."""
     cached = {}
     for split, ds in dataset.items():
         side = stored_size(image_size, split)
         features = Features({"pixels": Array3D((3, side, side), "uint8"), **{c: ds.features[c] for c in label_columns}})
         cached[split] = ds.map(
-            _resize_batch, fn_kwargs={"side": side}, input_columns=["image"], batched=True, batch_size=64,
-            remove_columns=["image"], features=features, num_proc=num_proc, writer_batch_size=256,
+            _resize_batch,
+            fn_kwargs={"side": side},
+            input_columns=["image"],
+            batched=True,
+            batch_size=64,
+            remove_columns=["image"],
+            features=features,
+            num_proc=num_proc,
+            writer_batch_size=256,
             desc=f"Caching {split} at {side}px uint8",
-        ).with_format("numpy", dtype=np.uint8)  # fmt: skip  (datasets would widen integers to int64)
+        ).with_format("numpy", dtype=np.uint8)  # datasets would widen integers to int64
     return DatasetDict(cached)
 
 
@@ -91,18 +91,3 @@ class DeviceAugment(torch.nn.Module):
             mean_level = images.mean(dim=(1, 2, 3), keepdim=True)
             images = ((images * brightness - mean_level) * contrast + mean_level).clamp_(0, 1)
         return (images - self.mean) / self.std
-
-
-class CachedPixelsTrainer(Trainer):
-    """A Trainer whose batches carry uint8 `pixels`: they become `pixel_values` on the device."""
-
-    def __init__(self, *args, image_size: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.augment = DeviceAugment(image_size).to(self.args.device)
-
-    def _prepare_inputs(self, inputs: dict) -> dict:
-        # The seam between data loading and the step: inputs are on the device here, before the forward.
-        inputs = super()._prepare_inputs(inputs)
-        pixels = inputs.pop("pixels")
-        inputs["pixel_values"] = self.augment(pixels, train=self.model.training)
-        return inputs

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..interpretability import logits_and_attention_grid
 from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata, read_onnx_metadata
-from .predictions import THRESHOLDS_FILE
-from .interpretability import logits_and_attention_grid
+from .thresholds import THRESHOLDS_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +86,22 @@ def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: in
     processor = AutoImageProcessor.from_pretrained(model_dir)
     metadata = build_metadata(model, processor, model_dir)
     if attentions and not model.has_attention_maps:
-        raise ValueError(f"{model_dir} has pooling={metadata.pooling!r}: it has no attention, so there are no maps to export.")
+        raise ValueError(
+            f"{model_dir} has pooling={metadata.pooling!r}: it has no attention, so there are no maps to export."
+        )
     size = metadata.image_size
     example = torch.randn(2, 3, size, size)  # two images, so that the batch stays a dimension of its own
     output_names = ["logits", "attention_maps"] if attentions else ["logits"]
     program = torch.onnx.export(
-        ExportedOutputs(model, attentions).eval(), (example,), dynamo=True, opset_version=opset,
-        input_names=["pixel_values"], output_names=output_names,
-        dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), verbose=False,
-    )  # fmt: skip
+        ExportedOutputs(model, attentions).eval(),
+        (example,),
+        dynamo=True,
+        opset_version=opset,
+        input_names=["pixel_values"],
+        output_names=output_names,
+        dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),
+        verbose=False,
+    )
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     write_with_metadata(program.model_proto, output, metadata)
     differences = parity(model, output, attentions, size)
@@ -127,7 +134,14 @@ def quantize_int8(fp32_path: str, int8_path: str, calibration: list[np.ndarray])
     with tempfile.TemporaryDirectory() as folder:
         prepared = os.path.join(folder, "prepared.onnx")
         quant_pre_process(fp32_path, prepared)  # shape inference and graph clean-up, as ONNX Runtime advises
-        quantize_static(prepared, int8_path, Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=["Conv", "MatMul", "Gemm"])  # fmt: skip
+        quantize_static(
+            prepared,
+            int8_path,
+            Batches(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+        )
     write_with_metadata(onnx.load(int8_path), int8_path, read_onnx_metadata(fp32_path))

@@ -24,7 +24,8 @@ EXIF_ORIENTATION = 0x0112
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Upright (from the EXIF orientation phones write) 8-bit RGB, from any mode: grayscale, palette, RGBA, CMYK, 16-bit."""
+    """Upright (from the EXIF orientation phones write) 8-bit RGB, from any mode: grayscale, palette, RGBA, CMYK,
+    16-bit."""
     if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
         image = ImageOps.exif_transpose(image)
     if image.mode == "RGB":
@@ -112,9 +113,7 @@ def drop_unreadable_images(
     return DatasetDict(cleaned)
 
 
-def build_transforms(
-    image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD
-) -> tuple[v2.Compose, v2.Compose]:
+def build_transforms(image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> tuple[v2.Compose, v2.Compose]:
     """(train, eval) torchvision v2 transforms from a PIL image to a normalised float tensor."""
     normalize = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=list(mean), std=list(std))]
     train = v2.Compose(
@@ -126,9 +125,7 @@ def build_transforms(
             *normalize,
         ]
     )
-    evaluation = v2.Compose(
-        [v2.ToImage(), v2.Resize((image_size, image_size), antialias=True), *normalize]
-    )
+    evaluation = v2.Compose([v2.ToImage(), v2.Resize((image_size, image_size), antialias=True), *normalize])
     return train, evaluation
 
 

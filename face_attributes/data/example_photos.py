@@ -5,7 +5,7 @@
 matplotlib (a dependency) ships Grace Hopper's portrait; scikit-image (a dev dependency) ships the astronaut
 Eileen Collins. `group_photo()` pastes them at several sizes, one turned by 15°, into one picture.
 
-    python -m face_attributes.example_photos photos/   # writes group_photo.jpg and the portraits
+    python -m face_attributes.data.example_photos photos/   # writes group_photo.jpg and the portraits
 """
 
 import os
@@ -46,9 +46,13 @@ def group_photo(size: tuple[int, int] = (1400, 900)) -> tuple[Image.Image, list[
     portraits = {"grace_hopper": grace_hopper()}
     if (photo := astronaut()) is not None:
         portraits["astronaut"] = photo
-    layout = [("grace_hopper", 0.75, 0.0, (40, 60)), ("astronaut", 0.9, 0.0, (470, 40)),
-              ("grace_hopper", 0.35, 0.0, (1000, 80)), ("astronaut", 0.45, 0.0, (1010, 520)),
-              ("grace_hopper", 0.55, 15.0, (480, 520))]  # fmt: skip
+    layout = [
+        ("grace_hopper", 0.75, 0.0, (40, 60)),
+        ("astronaut", 0.9, 0.0, (470, 40)),
+        ("grace_hopper", 0.35, 0.0, (1000, 80)),
+        ("astronaut", 0.45, 0.0, (1010, 520)),
+        ("grace_hopper", 0.55, 15.0, (480, 520)),
+    ]
     canvas = Image.new("RGB", size, (200, 205, 210))
     placements = []
     for source, scale, angle, offset in layout:

@@ -1,24 +1,20 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""Real photos: faces found, aligned the way CelebA's crops were made, and classified, one result per face.
-
-Detection is MTCNN from `facenet-pytorch` (the optional extra `pip install -e ".[faces]"`; its weights are
-inside the wheel, nothing is downloaded). It gives five landmarks in CelebA's order: left eye, right eye, nose,
-left and right mouth corner (left = on the left of the picture).
-"""
+"""Faces in a photo: detection (MTCNN), five landmarks, and alignment to CelebA's 178×218 crop."""
 
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from PIL import Image
 
-from .images import to_rgb
-
 CELEBA_SIZE = (178, 218)  # (width, height) of CelebA's aligned crops
+
+
 # CelebA's alignment maps the eyes and the middle of the mouth to these points, given in MATLAB's 1-based pixel
 # coordinates (so 1 is subtracted); used as the centres of pixels, hence + 0.5 in continuous coordinates.
 CELEBA_TEMPLATE = np.array([[70.745, 112.0], [108.237, 112.0], [89.432, 153.514]]) - 1
+
+
 ALIGNED_ASPECT_TOLERANCE = 0.01
 
 
@@ -77,7 +73,7 @@ class FaceDetector:
             from facenet_pytorch import MTCNN
         except ImportError as error:
             raise ImportError(
-                "Face detection needs facenet-pytorch: pip install -e \".[faces]\" (or pip install "
+                'Face detection needs facenet-pytorch: pip install -e ".[faces]" (or pip install '
                 "facenet-pytorch==2.5.3), or pass --faces aligned for images that already are aligned face crops."
             ) from error
         self.mtcnn = MTCNN(keep_all=True, device=device, min_face_size=min_face_size)
@@ -103,53 +99,7 @@ def find_faces(image: Image.Image, mode: str, detector: FaceDetector | None) -> 
         width, height = image.size
         return [Face(0, (0.0, 0.0, float(width), float(height)), None, None, image)]
     detected = detector(image)
-    return [Face(i, tuple(float(v) for v in box), score, points, align_face(image, points))
-            for i, (box, score, points) in enumerate(detected)]  # fmt: skip
-
-
-class FaceAttributePipeline:
-    """Photo → faces → aligned crops → attribute probabilities: what scripts/predict.py and the web demo use.
-
-    The model, its image processor, its thresholds and the detector are loaded once.
-    """
-
-    def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
-
-        from .interpretability import config_label_names
-        from .onnx_model import OnnxClassifier, is_onnx_path
-        from .predictions import load_thresholds
-
-        if faces not in ("auto", "detect", "aligned"):
-            raise ValueError(f"faces must be 'auto', 'detect' or 'aligned', got {faces!r}.")
-        if is_onnx_path(model_dir):  # an exported file: ONNX Runtime on the CPU, everything else from its metadata
-            self.device = "cpu"
-            self.model = OnnxClassifier(model_dir)
-            self.processor = self.model.image_processor()
-        else:
-            self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-            self.model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
-            self.model.to(self.device).eval()
-            self.processor = AutoImageProcessor.from_pretrained(model_dir)
-        self.label_names = config_label_names(self.model.config)
-        self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
-        self.mode = faces
-        self.detector = FaceDetector(self.device) if faces != "aligned" else None
-
-    def find(self, image: Image.Image) -> list[Face]:
-        return find_faces(to_rgb(image), self.mode, self.detector)
-
-    @torch.no_grad()
-    def classify(self, faces: list[Face]) -> list[Face]:
-        """Fill in each face's probabilities and 0/1 decisions (one batch)."""
-        if not faces:
-            return faces
-        pixel_values = self.processor([f.aligned for f in faces], return_tensors="pt")["pixel_values"]
-        probabilities = torch.sigmoid(self.model(pixel_values.to(self.device)).logits.float()).cpu().numpy()
-        for face, row in zip(faces, probabilities):
-            face.probabilities = dict(zip(self.label_names, map(float, row)))
-            face.predicted = {n: int(p >= t) for n, p, t in zip(self.label_names, row, self.thresholds)}
-        return faces
-
-    def __call__(self, image: Image.Image) -> list[Face]:
-        return self.classify(self.find(image))
+    return [
+        Face(i, tuple(float(v) for v in box), score, points, align_face(image, points))
+        for i, (box, score, points) in enumerate(detected)
+    ]

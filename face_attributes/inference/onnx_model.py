@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from .configuration_resnet_lstm_attention import POOLING_ALIASES
-from .modeling_resnet_lstm_attention import POOLERS
+from ..configuration_resnet_lstm_attention import POOLING_ALIASES
+from ..modeling_resnet_lstm_attention import POOLERS
 
 METADATA_KEY = "face_attributes"  # one JSON string in the ONNX file's metadata_props
 
@@ -113,14 +113,12 @@ class OnnxClassifier:
 
     def logits_and_attention_grid(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if "attention_maps" not in self.output_names:
-            raise OnnxModelError(
-                f"{self.path} was exported without attention maps: export it again with --attentions."
-            )
+            raise OnnxModelError(f"{self.path} was exported without attention maps: export it again with --attentions.")
         logits, maps = self._run(pixel_values, ["logits", "attention_maps"])
         return torch.from_numpy(logits), torch.from_numpy(maps)
 
     def image_processor(self):
-        from .images import build_image_processor
+        from ..data.images import build_image_processor
 
         meta = self.metadata
         return build_image_processor(meta.image_size, mean=meta.image_mean, std=meta.image_std)

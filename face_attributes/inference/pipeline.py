@@ -1,0 +1,57 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Photo → faces → aligned crops → attribute probabilities, with a saved model folder or an exported .onnx file."""
+
+import torch
+from PIL import Image
+
+from ..data.images import to_rgb
+from .faces import Face, FaceDetector, find_faces
+
+
+class FaceAttributePipeline:
+    """Photo → faces → aligned crops → attribute probabilities: what scripts/predict.py and the web demo use.
+
+    The model, its image processor, its thresholds and the detector are loaded once.
+    """
+
+    def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
+        from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+        from ..data.labels import config_label_names
+        from .onnx_model import OnnxClassifier, is_onnx_path
+        from .thresholds import load_thresholds
+
+        if faces not in ("auto", "detect", "aligned"):
+            raise ValueError(f"faces must be 'auto', 'detect' or 'aligned', got {faces!r}.")
+        if is_onnx_path(model_dir):  # an exported file: ONNX Runtime on the CPU, everything else from its metadata
+            self.device = "cpu"
+            self.model = OnnxClassifier(model_dir)
+            self.processor = self.model.image_processor()
+        else:
+            self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            self.model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
+            self.model.to(self.device).eval()
+            self.processor = AutoImageProcessor.from_pretrained(model_dir)
+        self.label_names = config_label_names(self.model.config)
+        self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
+        self.mode = faces
+        self.detector = FaceDetector(self.device) if faces != "aligned" else None
+
+    def find(self, image: Image.Image) -> list[Face]:
+        return find_faces(to_rgb(image), self.mode, self.detector)
+
+    @torch.no_grad()
+    def classify(self, faces: list[Face]) -> list[Face]:
+        """Fill in each face's probabilities and 0/1 decisions (one batch)."""
+        if not faces:
+            return faces
+        pixel_values = self.processor([f.aligned for f in faces], return_tensors="pt")["pixel_values"]
+        probabilities = torch.sigmoid(self.model(pixel_values.to(self.device)).logits.float()).cpu().numpy()
+        for face, row in zip(faces, probabilities):
+            face.probabilities = dict(zip(self.label_names, map(float, row)))
+            face.predicted = {n: int(p >= t) for n, p, t in zip(self.label_names, row, self.thresholds)}
+        return faces
+
+    def __call__(self, image: Image.Image) -> list[Face]:
+        return self.classify(self.find(image))
