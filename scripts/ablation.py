@@ -32,16 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {
     "plain": (
         "ResNet-18 + global average pool + linear (transformers' ResNetForImageClassification)",
-        [
-            "--sequence_encoder",
-            "none",
-            "--pooling",
-            "global_average",
-            "--classifier_dropout",
-            "0",
-            "--backbone_stage",
-            "stage4",
-        ],
+        shlex.split("--sequence_encoder none --pooling global_average --classifier_dropout 0 --backbone_stage stage4"),
     ),
     "attention": (
         "no sequence encoder, attribute queries over the backbone tokens",
@@ -58,21 +49,12 @@ VARIANTS = {
     "gru-queries": ("BiGRU + attribute queries", ["--sequence_encoder", "gru", "--pooling", "attribute_queries"]),
 }
 # Two-sided 95 % Student t quantiles by degrees of freedom (the normal 1.96 beyond 30).
-T_975 = {
-    1: 12.706,
-    2: 4.303,
-    3: 3.182,
-    4: 2.776,
-    5: 2.571,
-    6: 2.447,
-    7: 2.365,
-    8: 2.306,
-    9: 2.262,
-    10: 2.228,
-    15: 2.131,
-    20: 2.086,
-    30: 2.042,
-}
+T_975 = dict(
+    zip(
+        (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 30),
+        (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.131, 2.086, 2.042),
+    )
+)
 
 
 FLAGS = {name: flags for name, (_, flags) in VARIANTS.items()}  # every variant's flags, with NAME=FLAGS ones

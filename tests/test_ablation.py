@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 from transformers import ResNetConfig, ResNetForImageClassification
 
-from testing_utils import TINY
+from testing_utils import TINY, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -19,6 +19,7 @@ import ablation  # noqa: E402
 PASSTHROUGH = [*TINY, "--max_steps", "6", "--max_eval_samples", "32"]
 
 
+@slow
 def test_shrunk_ladder_writes_csv_table_and_chart_and_a_rerun_skips_finished_runs(tmp_path, capsys):
     # A ladder variant and one given as NAME=FLAGS (its flags come last, so they win over the passthrough).
     args = [

@@ -19,7 +19,7 @@ from PIL import Image
 
 from face_attributes.inference.thresholds import save_thresholds
 
-from testing_utils import LABELS, save_tiny_model
+from testing_utils import LABELS, save_tiny_model, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -73,6 +73,7 @@ def app(tmp_path_factory):
     server.wait(timeout=30)
 
 
+@slow
 def test_predict_api_through_gradio_client(app, tmp_path):
     from gradio_client import Client, handle_file
 
@@ -95,6 +96,7 @@ def test_predict_api_through_gradio_client(app, tmp_path):
     assert client.predict(handle_file(str(examples / "grace_hopper.jpg")), api_name="/predict")[2] == "1 face(s) found."
 
 
+@slow
 def test_without_a_model_it_says_which_command_makes_one(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "app.py")],

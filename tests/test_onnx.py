@@ -22,7 +22,7 @@ from face_attributes.inference.pipeline import FaceAttributePipeline
 from face_attributes.inference.thresholds import save_thresholds
 from face_attributes.interpretability import compute_attention_maps
 
-from testing_utils import save_tiny_model
+from testing_utils import save_tiny_model, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = [(encoder, pooling) for encoder in ("lstm", "gru", "none") for pooling in POOLING_TYPES]
@@ -85,6 +85,7 @@ def read_csv(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@slow
 def test_the_onnx_file_alone_is_a_model_for_predict_with_the_folders_csv(exported, tmp_path):
     root, folder, faces = exported
     rows = {}
@@ -146,6 +147,7 @@ def damaged_files(root: Path, tmp_path: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
+@slow
 def test_a_damaged_or_foreign_onnx_file_is_a_clear_error_without_a_traceback(exported, tmp_path):
     root, _, faces = exported
     for name, (path, problem) in damaged_files(root, tmp_path).items():
@@ -172,6 +174,7 @@ def test_a_damaged_or_foreign_onnx_file_is_a_clear_error_without_a_traceback(exp
     assert result.returncode == 1 and problem in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+@slow
 def test_export_script_writes_both_files_and_reports_accuracy(exported, tmp_path):
     _, folder, _ = exported
     output = tmp_path / "cli.onnx"

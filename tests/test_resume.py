@@ -15,7 +15,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from testing_utils import TINY
+from testing_utils import TINY, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -107,6 +107,7 @@ def run_with_kill(output_dir: Path, kill: dict) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+@slow
 def test_killed_at_many_moments_the_same_command_ends_with_the_uninterrupted_weights(tmp_path):
     reference = tmp_path / "reference"
     run_classification.main([*RUN, "--output_dir", str(reference)])

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from testing_utils import TINY, readme_demo_command, run_without_package
+from testing_utils import TINY, readme_demo_command, run_without_package, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -203,6 +203,7 @@ def run_script(args: list[str], **kwargs) -> subprocess.Popen:
     )
 
 
+@slow
 def test_interrupted_run_resumes_to_the_same_global_step(tmp_path):
     command = [
         sys.executable,
@@ -238,6 +239,7 @@ def test_interrupted_run_resumes_to_the_same_global_step(tmp_path):
     assert state["global_step"] == 40
 
 
+@slow
 def test_accelerate_two_processes_on_cpu(tmp_path):
     command = [
         "accelerate",
@@ -279,6 +281,7 @@ def test_accelerate_two_processes_on_cpu(tmp_path):
     assert (tmp_path / "model.safetensors").exists() and (tmp_path / "eval_attribute_metrics.csv").exists()
 
 
+@slow
 def test_torch_compile_completes(tmp_path):
     # dynamo traces the LSTM (the script switches on allow_rnn); inductor on 2 CPU cores takes about a minute.
     results = run_classification.main(

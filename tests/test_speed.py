@@ -14,6 +14,8 @@ from face_attributes.data.images import build_transforms
 from face_attributes.data.sources import load_synthetic
 from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache, stored_size
 
+from testing_utils import TINY, slow
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["Male", "Smiling"]
 
@@ -63,7 +65,6 @@ def test_device_augment_crops_windows_and_flips():
 def test_run_classification_with_preprocessing_cache(tmp_path):
     sys.path.insert(0, str(ROOT))
     import run_classification
-    from testing_utils import TINY
 
     results = run_classification.main(
         [
@@ -82,6 +83,7 @@ def test_run_classification_with_preprocessing_cache(tmp_path):
     assert "eval_accuracy" in results and (tmp_path / "model.safetensors").exists()
 
 
+@slow
 def test_benchmark_script_smoke():
     command = [
         sys.executable,

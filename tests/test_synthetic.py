@@ -3,6 +3,7 @@
 """Synthetic faces: deterministic, drawn by region, learnable, and attribute-query attention finds the regions."""
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from face_attributes.data.sources import load_synthetic
 from face_attributes.data.synthetic import HEIGHT, SYNTHETIC_ATTRIBUTES, WIDTH, make_face
 from face_attributes.interpretability import attention_score_table, meets_targets
 
-from testing_utils import script
+from testing_utils import script, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -21,62 +22,14 @@ import run_classification  # noqa: E402
 
 # The default design shrunk: a few channels, stage-3 tokens (9×9 at 144 px) whose values are the stage-2 features
 # under them, attribute-query pooling, 2 heads.
-TINY_QUERIES = [
-    "--dataset_name",
-    "synthetic",
-    "--label_columns",
-    "all",
-    "--backbone_name_or_path",
-    "none",
-    "--backbone_embedding_size",
-    "16",
-    "--backbone_hidden_sizes",
-    "16",
-    "32",
-    "64",
-    "64",
-    "--backbone_depths",
-    "1",
-    "1",
-    "1",
-    "1",
-    "--backbone_stage",
-    "stage3",
-    "--value_stage",
-    "stage2",
-    "--lstm_hidden_size",
-    "32",
-    "--num_attention_heads",
-    "2",
-    "--pooling",
-    "attribute_queries",
-    "--image_size",
-    "144",
-    "--per_device_train_batch_size",
-    "32",
-    "--learning_rate",
-    "3e-3",
-    "--max_steps",
-    "500",
-    "--eval_strategy",
-    "no",
-    "--save_strategy",
-    "no",
-    "--max_eval_samples",
-    "300",
-    "--report_to",
-    "none",
-    "--disable_tqdm",
-    "true",
-    "--dataloader_num_workers",
-    "2",
-    "--dataloader_persistent_workers",
-    "true",
-    "--seed",
-    "0",
-    "--do_train",
-    "--do_eval",
-]
+TINY_QUERIES = shlex.split(
+    "--dataset_name synthetic --label_columns all --backbone_name_or_path none --backbone_embedding_size "
+    "16 --backbone_hidden_sizes 16 32 64 64 --backbone_depths 1 1 1 1 --backbone_stage stage3 "
+    "--value_stage stage2 --lstm_hidden_size 32 --num_attention_heads 2 --pooling attribute_queries "
+    "--image_size 144 --per_device_train_batch_size 32 --learning_rate 3e-3 --max_steps 500 "
+    "--eval_strategy no --save_strategy no --max_eval_samples 300 --report_to none --disable_tqdm true "
+    "--dataloader_num_workers 2 --dataloader_persistent_workers true --seed 0 --do_train --do_eval"
+)
 
 
 def test_faces_are_deterministic_per_seed_split_and_index():
@@ -144,11 +97,13 @@ def trained_queries(tmp_path_factory) -> Path:
     return output_dir
 
 
+@slow
 def test_tiny_model_learns_the_synthetic_faces(trained_queries):
     results = json.loads((trained_queries / "all_results.json").read_text())
     assert results["eval_accuracy"] >= 0.90
 
 
+@slow
 def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_queries, capsys):
     output = trained_queries / "scores.json"
     scores = script("attention_maps").main(
@@ -162,6 +117,7 @@ def test_attention_score_of_the_trained_model_points_at_the_evidence(trained_que
         assert meets_targets(scores[name]), attention_score_table({name: scores[name]})
 
 
+@slow
 def test_the_readme_demo_model_points_at_the_evidence(tmp_path):
     # The README demo command itself (about 3 minutes on 2 cores), then README's --score command: what the issue asks
     # of the README demo's model, for every attribute: pointing game ≥ 0.8 and energy in the box ≥ 3× its share

@@ -5,6 +5,7 @@
 import dataclasses
 import itertools
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -142,18 +143,10 @@ def test_flag_help_follows_the_docstring_text_not_its_indentation(monkeypatch):
 
 def test_plain_baseline_from_the_command_line_is_resnet_plus_linear():
     (model_args, _, _), _ = run_classification.parse_args(
-        [
-            "--sequence_encoder",
-            "none",
-            "--pooling",
-            "global_average",
-            "--backbone_stage",
-            "stage4",
-            "--backbone_name_or_path",
-            "none",
-            "--output_dir",
-            "unused",
-        ]
+        shlex.split(
+            "--sequence_encoder none --pooling global_average --backbone_stage stage4 "
+            "--backbone_name_or_path none --output_dir unused"
+        )
     )
     model = run_classification.build_model(model_args, ["Male", "Bald"], None)
     assert model.config.sequence_encoder == "none" and model.config.pooling == "global_average"

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -105,50 +106,13 @@ def save_tiny_model(folder, labels=tuple(LABELS), **overrides):
 
 # ---------------------------------------------------------------- the scripts and the README demo
 
-TINY = [
-    "--dataset_name",
-    "synthetic",
-    "--label_columns",
-    "all",
-    "--backbone_name_or_path",
-    "none",
-    "--backbone_embedding_size",
-    "8",
-    "--backbone_hidden_sizes",
-    "8",
-    "16",
-    "16",
-    "32",
-    "--backbone_depths",
-    "1",
-    "1",
-    "1",
-    "1",
-    "--lstm_hidden_size",
-    "16",
-    "--num_attention_heads",
-    "2",
-    "--image_size",
-    "64",
-    "--per_device_train_batch_size",
-    "16",
-    "--learning_rate",
-    "3e-3",
-    "--max_eval_samples",
-    "64",
-    "--max_predict_samples",
-    "32",
-    "--report_to",
-    "none",
-    "--disable_tqdm",
-    "true",
-    "--dataloader_num_workers",
-    "0",
-    "--dataloader_persistent_workers",
-    "false",
-    "--seed",
-    "0",
-]
+TINY = shlex.split(
+    "--dataset_name synthetic --label_columns all --backbone_name_or_path none --backbone_embedding_size "
+    "8 --backbone_hidden_sizes 8 16 16 32 --backbone_depths 1 1 1 1 --lstm_hidden_size 16 "
+    "--num_attention_heads 2 --image_size 64 --per_device_train_batch_size 16 --learning_rate 3e-3 "
+    "--max_eval_samples 64 --max_predict_samples 32 --report_to none --disable_tqdm true "
+    "--dataloader_num_workers 0 --dataloader_persistent_workers false --seed 0"
+)
 
 
 def readme_demo_command() -> list[str]:
