@@ -234,20 +234,19 @@ class ResNetLstmAttentionQueryClassifier(nn.Module):
 
 
 class ResNetLstmAttentionQueryPooler(nn.Module):
-    """`"attribute_queries"`: one learned query per label cross-attends over the tokens (the encoded tokens with their
-    positions as keys, the value stage's features as values); query l's output feeds only logit l (Query2Label)."""
+    """`"attribute_queries"`: the model's learned query per label cross-attends over the tokens (the encoded tokens
+    with their positions as keys, the value stage's features as values); query l's output feeds only logit l
+    (Query2Label)."""
 
     has_attention_maps = True
-    per_label_outputs = True  # (B, L, D): the head reads each label's vector with its own weights
+    per_label_outputs = True  # one learned query per label, and (B, L, D) out: the head reads each with its own weights
     reads_value_stage = True
 
     def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
         super().__init__()
         self.attention = ResNetLstmAttentionAttention(config, value_size=value_size)
-        self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
 
-    def forward(self, encoded, keys, values, output_attentions=False):
-        queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
+    def forward(self, encoded, keys, values, queries, output_attentions=False):
         per_label, weights = self.attention(queries, keys, values, output_attentions)  # (B, L, D)
         return per_label, per_label, weights
 
@@ -263,7 +262,7 @@ class ResNetLstmAttentionSelfAttentionMeanPooler(nn.Module):
         super().__init__()
         self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
 
-    def forward(self, encoded, keys, values, output_attentions=False):
+    def forward(self, encoded, keys, values, queries, output_attentions=False):
         attended, weights = self.attention(keys, keys, encoded, output_attentions)  # (B, H*W, D)
         return attended, attended.mean(dim=1), weights  # pooled: (B, D)
 
@@ -278,7 +277,7 @@ class ResNetLstmAttentionAveragePooler(nn.Module):
     def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
         super().__init__()
 
-    def forward(self, encoded, keys, values, output_attentions=False):
+    def forward(self, encoded, keys, values, queries, output_attentions=False):
         return encoded, encoded.mean(dim=1), None  # (B, H*W, D), (B, D)
 
 
@@ -291,8 +290,6 @@ POOLERS = {
 
 # Folders saved before the poolers were modules hold the attention weights on the base model itself.
 WEIGHT_PATHS_BEFORE_POOLERS = {
-    r"^model\.attribute_queries$": "model.pooler.attribute_queries",
-    r"^attribute_queries$": "pooler.attribute_queries",
     r"^model\.attention\.": "model.pooler.attention.",
     r"^attention\.": "pooler.attention.",
 }
@@ -315,7 +312,7 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
             init.zeros_(module.bias)
             return
         super()._init_weights(module)
-        if isinstance(module, ResNetLstmAttentionQueryPooler):
+        if isinstance(module, ResNetLstmAttentionModel) and module.attribute_queries is not None:
             init.normal_(module.attribute_queries, std=0.02)
         elif isinstance(module, nn.GRU):  # transformers initialises nn.LSTM the same way
             for name, parameter in module.named_parameters():
@@ -412,6 +409,12 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         if pooler_class.reads_value_stage:
             self.value_stage_index = self.backbone.stage_names.index(config.value_stage)
             value_size = self.backbone.num_features[self.value_stage_index]
+        # One learned query per label, for a pooler with an output per label. A parameter of the model itself, not of
+        # the pooler: it comes first in the parameter order, which the Trainer's gradient-norm clipping sums in, so
+        # moving it would change every trained model's weights (and saved folders keep it where it always was).
+        self.attribute_queries = None
+        if pooler_class.per_label_outputs:
+            self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
         self.pooler = pooler_class(config, value_size=value_size)
         self.post_init()
 
@@ -464,7 +467,12 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         if self.pooler.has_attention_maps:
             keys = self.attention_keys(encoded, feature_map.shape[-2:])  # (B, H*W, D)
             values = self.value_tokens(maps, tokens)  # (B, H*W, C') or None
-        last_hidden_state, pooled_output, attention_weights = self.pooler(encoded, keys, values, output_attentions)
+        queries = None
+        if self.attribute_queries is not None:
+            queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
+        last_hidden_state, pooled_output, attention_weights = self.pooler(
+            encoded, keys, values, queries, output_attentions
+        )
         sequence_states = (encoded, last_hidden_state) if self.pooler.has_attention_maps else (encoded,)
 
         output = ResNetLstmAttentionModelOutput(

@@ -50,9 +50,12 @@ class ResNetLstmAttentionModelTester:
 
     def get_config(self) -> ResNetLstmAttentionConfig:
         backbone = ResNetConfig(
-            embedding_size=8, hidden_sizes=self.hidden_sizes, depths=[1, 1, 1, 1], layer_type="basic",
+            embedding_size=8,
+            hidden_sizes=self.hidden_sizes,
+            depths=[1, 1, 1, 1],
+            layer_type="basic",
             out_features=[self.token_stage],
-        )  # fmt: skip
+        )
         kwargs = dict(lstm_hidden_size=8, num_attention_heads=2, num_labels=self.num_labels, image_size=self.image_size)
         kwargs.update(self.config_overrides)
         return ResNetLstmAttentionConfig(backbone_config=backbone, **kwargs)
@@ -65,7 +68,7 @@ class ResNetLstmAttentionModelTester:
 def make_test_class(name: str, **config_overrides):
     class VariantTest(ModelTesterMixin, unittest.TestCase):
         all_model_classes = (ResNetLstmAttentionModel, ResNetLstmAttentionForImageClassification)
-        has_attentions = config_overrides.get("pooling", "attribute_queries") != "average"
+        has_attentions = config_overrides.get("pooling", "attribute_queries") != "global_average"
         test_resize_embeddings = False
         test_torch_exportable = False
 
@@ -92,9 +95,9 @@ def make_test_class(name: str, **config_overrides):
 
 # The tiny config (stage4 tokens) for every pooling, and the other encoders and the plain baseline.
 QueriesLstmTest = make_test_class("QueriesLstmTest", pooling="attribute_queries")
-MeanLstmTest = make_test_class("MeanLstmTest", pooling="mean")
-AverageLstmTest = make_test_class("AverageLstmTest", pooling="average")
+MeanLstmTest = make_test_class("MeanLstmTest", pooling="self_attention_mean")
+AverageLstmTest = make_test_class("AverageLstmTest", pooling="global_average")
 QueriesNoEncoderTest = make_test_class("QueriesNoEncoderTest", sequence_encoder="none")
-MeanGruTest = make_test_class("MeanGruTest", sequence_encoder="gru", pooling="mean")
-PlainTest = make_test_class("PlainTest", sequence_encoder="none", pooling="average")
+MeanGruTest = make_test_class("MeanGruTest", sequence_encoder="gru", pooling="self_attention_mean")
+PlainTest = make_test_class("PlainTest", sequence_encoder="none", pooling="global_average")
 QueriesLayer2ValuesTest = make_test_class("QueriesLayer2ValuesTest", token_stage="stage3", value_stage="stage2")
