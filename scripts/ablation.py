@@ -119,9 +119,10 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
     scores_path = run_dir / "attention_scores.json"
     if not scores_path.exists():
         import torch
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-        model = AutoModelForImageClassification.from_pretrained(run_dir, trust_remote_code=True).eval()
+        from face_attributes.inference.pipeline import load_saved_model
+
+        model, processor = load_saved_model(run_dir)
         scores = {"parameters": sum(p.numel() for p in model.parameters())}
         if setting is not None and model.has_attention_maps:
             from face_attributes.data.synthetic import make_face
@@ -129,7 +130,7 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
 
             faces = [make_face(0, "validation", i, setting) for i in range(256)]  # as attention_maps.py --score
             with torch.no_grad():
-                per_attribute = score_attention(model, AutoImageProcessor.from_pretrained(run_dir), faces)
+                per_attribute = score_attention(model, processor, faces)
             scores["attributes"] = per_attribute
             scores["pointing_game"] = sum(s["pointing_game"] for s in per_attribute.values()) / len(per_attribute)
             scores["energy_ratio"] = sum(s["energy"] / s["area_share"] for s in per_attribute.values()) / len(

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from transformers import AutoImageProcessor, AutoModelForImageClassification
 
 from face_attributes.data.labels import config_label_names
+from face_attributes.inference.pipeline import load_saved_model
 from face_attributes.inference.predictions import expand_inputs
 from face_attributes.interpretability import DELETION_FILLS
 from face_attributes.visualize import attention_map_figure
@@ -82,8 +82,7 @@ def main(argv=None):
         images = [split[i]["image"] for i in range(min(args.num_images or 4, len(split)))]
     else:
         parser.error("pass --images or --dataset_name/--data_dir")
-    model = AutoModelForImageClassification.from_pretrained(args.model, trust_remote_code=True).eval()
-    processor = AutoImageProcessor.from_pretrained(args.model)
+    model, processor = load_saved_model(args.model)
     width, height = attention_map_figure(model, processor, images, args.output, args.attributes)
     print(f"Wrote {args.output} ({width}×{height} px, {len(images)} image(s))")
 
@@ -91,8 +90,7 @@ def main(argv=None):
 def score(args) -> dict:
     from face_attributes.interpretability import attention_score_table, deletion_table, deletion_test, score_attention
 
-    model = AutoModelForImageClassification.from_pretrained(args.model, trust_remote_code=True).eval()
-    processor = AutoImageProcessor.from_pretrained(args.model)
+    model, processor = load_saved_model(args.model)
     if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
         faces, where = real_faces(args, config_label_names(model.config)), f"real {args.split} faces"
     else:

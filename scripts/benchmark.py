@@ -35,16 +35,21 @@ from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBON
 NUM_LABELS = 40
 
 
-def build_models(backbone: dict, lstm_hidden: int, heads: int, device, channels_last: bool):
-    ours = ResNetLstmAttentionForImageClassification(
-        ResNetLstmAttentionConfig(
-            backbone_config=ResNetConfig(**backbone),
-            lstm_hidden_size=lstm_hidden,
-            num_attention_heads=heads,
-            num_labels=NUM_LABELS,
-            problem_type="multi_label_classification",
-        )
+def our_model(backbone: dict, lstm_hidden: int, heads: int, num_labels: int = NUM_LABELS, **config):
+    """This model with random weights, for multi-label BCE (speed does not depend on the weights)."""
+    config = ResNetLstmAttentionConfig(
+        backbone_config=ResNetConfig(**backbone),
+        lstm_hidden_size=lstm_hidden,
+        num_attention_heads=heads,
+        num_labels=num_labels,
+        problem_type="multi_label_classification",
+        **config,
     )
+    return ResNetLstmAttentionForImageClassification(config)
+
+
+def build_models(backbone: dict, lstm_hidden: int, heads: int, device, channels_last: bool):
+    ours = our_model(backbone, lstm_hidden, heads)
     layout = {k: v for k, v in backbone.items() if k != "out_features"}
     plain = ResNetForImageClassification(
         ResNetConfig(**layout, num_labels=NUM_LABELS, problem_type="multi_label_classification")
@@ -215,15 +220,7 @@ def data_wait_benchmark(args, device) -> tuple[float, float]:
         backbone = dict(RESNET18_BACKBONE)
         if args.tiny:
             backbone.update(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1])
-        model = ResNetLstmAttentionForImageClassification(
-            ResNetLstmAttentionConfig(
-                backbone_config=ResNetConfig(**backbone),
-                num_labels=2,
-                lstm_hidden_size=16 if args.tiny else 256,
-                num_attention_heads=2 if args.tiny else 8,
-                problem_type="multi_label_classification",
-            )
-        ).to(device)
+        model = our_model(backbone, 16 if args.tiny else 256, 2 if args.tiny else 8, num_labels=2).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         augment = DeviceAugment(size).to(device)
         loader = torch.utils.data.DataLoader(
@@ -339,16 +336,7 @@ def onnx_benchmark(args) -> list[tuple]:
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
             backbone, lstm_hidden, heads = model_layout(args)
-            model = ResNetLstmAttentionForImageClassification(
-                ResNetLstmAttentionConfig(
-                    backbone_config=ResNetConfig(**backbone),
-                    lstm_hidden_size=lstm_hidden,
-                    num_attention_heads=heads,
-                    num_labels=NUM_LABELS,
-                    image_size=size,
-                    problem_type="multi_label_classification",
-                )
-            ).eval()
+            model = our_model(backbone, lstm_hidden, heads, image_size=size).eval()
             model.save_pretrained(folder)
             build_image_processor(size).save_pretrained(folder)
             export_onnx(folder, os.path.join(folder, "model.onnx"))

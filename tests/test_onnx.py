@@ -4,6 +4,7 @@
 
 import csv
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -185,12 +186,7 @@ def test_export_script_writes_both_files_and_reports_accuracy(exported, tmp_path
         str(folder),
         "--output",
         str(output),
-        "--quantize",
-        "int8",
-        "--dataset_name",
-        "synthetic",
-        "--max_eval_samples",
-        "32",
+        *shlex.split("--quantize int8 --dataset_name synthetic --max_eval_samples 32"),
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -5,6 +5,7 @@
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,19 +26,10 @@ import run_classification  # noqa: E402
 # eleven epoch boundaries (about 3 s of training on 2 cores).
 RUN = [
     *TINY,
-    "--do_train",
-    "--max_train_samples",
-    "96",
-    "--gradient_accumulation_steps",
-    "2",
-    "--max_steps",
-    "36",
-    "--save_steps",
-    "3",
-    "--save_total_limit",
-    "2",
-    "--logging_steps",
-    "1",
+    *shlex.split(
+        "--do_train --max_train_samples 96 --gradient_accumulation_steps 2 --max_steps 36 --save_steps 3 "
+        "--save_total_limit 2 --logging_steps 1"
+    ),
 ]
 
 # Runs run_classification.main with one kill armed. KILL is JSON: {"timer": seconds after train() starts} kills
@@ -155,16 +147,9 @@ def two_checkpoints(tmp_path_factory) -> Path:
     run_classification.main(
         [
             *TINY,
-            "--do_train",
-            "--max_train_samples",
-            "32",
-            "--max_steps",
-            "2",
-            "--save_steps",
-            "1",
-            "--label_columns",
-            "Male",
-            "--output_dir",
+            *shlex.split(
+                "--do_train --max_train_samples 32 --max_steps 2 --save_steps 1 --label_columns Male --output_dir"
+            ),
             str(output_dir),
         ]
     )
@@ -196,18 +181,10 @@ def test_a_damaged_newest_checkpoint_is_named_set_aside_and_the_older_one_resume
         results = run_classification.main(
             [
                 *TINY,
-                "--do_train",
-                "--max_train_samples",
-                "32",
-                "--max_steps",
-                "3",
-                "--save_steps",
-                "1",
-                "--label_columns",
-                "Male",
-                "--log_level",
-                "warning",
-                "--output_dir",
+                *shlex.split(
+                    "--do_train --max_train_samples 32 --max_steps 3 --save_steps 1 --label_columns Male "
+                    "--log_level warning --output_dir"
+                ),
                 str(output_dir),
             ]
         )
@@ -224,14 +201,7 @@ def test_no_whole_checkpoint_stops_with_what_to_do_and_overwrite_starts_over(two
         (checkpoint / "scheduler.pt").unlink()
     args = [
         *TINY,
-        "--do_train",
-        "--max_train_samples",
-        "32",
-        "--max_steps",
-        "2",
-        "--label_columns",
-        "Male",
-        "--output_dir",
+        *shlex.split("--do_train --max_train_samples 32 --max_steps 2 --label_columns Male --output_dir"),
         str(output_dir),
     ]
     with pytest.raises(ValueError, match=r"none is whole.*scheduler.pt is missing.*Rerun the same command"):
@@ -249,14 +219,7 @@ def test_overwrite_output_dir_starts_over_even_with_whole_checkpoints(two_checkp
     results = run_classification.main(
         [
             *TINY,
-            "--do_train",
-            "--max_train_samples",
-            "32",
-            "--max_steps",
-            "1",
-            "--label_columns",
-            "Male",
-            "--output_dir",
+            *shlex.split("--do_train --max_train_samples 32 --max_steps 1 --label_columns Male --output_dir"),
             str(output_dir),
             "--overwrite_output_dir",
         ]
@@ -271,12 +234,7 @@ def test_resume_from_a_damaged_checkpoint_by_name_is_a_clear_error(two_checkpoin
         run_classification.main(
             [
                 *TINY,
-                "--do_train",
-                "--max_steps",
-                "3",
-                "--label_columns",
-                "Male",
-                "--output_dir",
+                *shlex.split("--do_train --max_steps 3 --label_columns Male --output_dir"),
                 str(output_dir),
                 "--resume_from_checkpoint",
                 str(output_dir / "checkpoint-2"),
@@ -288,16 +246,9 @@ def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evalu
     output_dir = tmp_path / "run"
     args = [
         *TINY,
-        "--do_train",
-        "--max_train_samples",
-        "32",
-        "--max_steps",
-        "12",
-        "--save_steps",
-        "4",
-        "--label_columns",
-        "Male",
-        "--output_dir",
+        *shlex.split(
+            "--do_train --max_train_samples 32 --max_steps 12 --save_steps 4 --label_columns Male --output_dir"
+        ),
         str(output_dir),
     ]
     run_classification.main(args)

@@ -5,6 +5,7 @@
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -36,13 +37,7 @@ def trained(tmp_path_factory) -> Path:
             *TINY,
             "--output_dir",
             str(output_dir),
-            "--max_steps",
-            "80",
-            "--eval_strategy",
-            "no",
-            "--save_strategy",
-            "no",
-            "--do_predict",
+            *shlex.split("--max_steps 80 --eval_strategy no --save_strategy no --do_predict"),
         ]
     )
     return output_dir
@@ -142,14 +137,7 @@ def test_bf16_on_cpu_completes(tmp_path):
             *TINY,
             "--output_dir",
             str(tmp_path),
-            "--do_train",
-            "--do_eval",
-            "--max_steps",
-            "3",
-            "--bf16",
-            "--use_cpu",
-            "--label_columns",
-            "Male",
+            *shlex.split("--do_train --do_eval --max_steps 3 --bf16 --use_cpu --label_columns Male"),
         ]
     )
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
@@ -169,16 +157,9 @@ def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeb
             *TINY,
             "--data_dir",
             str(data_dir),
-            "--label_columns",
-            "all",
-            "--preprocessing_cache",
-            "--output_dir",
+            *shlex.split("--label_columns all --preprocessing_cache --output_dir"),
             str(output_dir),
-            "--do_train",
-            "--do_eval",
-            "--do_predict",
-            "--max_steps",
-            "2",
+            *shlex.split("--do_train --do_eval --do_predict --max_steps 2"),
         ]
     )
     assert np.isfinite(results["train_loss"]) and "test_accuracy" in results
@@ -211,15 +192,7 @@ def test_interrupted_run_resumes_to_the_same_global_step(tmp_path):
         *TINY,
         "--output_dir",
         str(tmp_path),
-        "--do_train",
-        "--max_steps",
-        "40",
-        "--save_steps",
-        "4",
-        "--label_columns",
-        "Male",
-        "--log_level",
-        "info",
+        *shlex.split("--do_train --max_steps 40 --save_steps 4 --label_columns Male --log_level info"),
     ]
     process = run_script(command, start_new_session=True)
     deadline = time.time() + 240
@@ -257,19 +230,10 @@ def test_accelerate_two_processes_on_cpu(tmp_path):
         *TINY,
         "--output_dir",
         str(tmp_path),
-        "--do_train",
-        "--do_eval",
-        "--max_steps",
-        "4",
-        "--per_device_train_batch_size",
-        "4",
-        "--use_cpu",
-        "--label_columns",
-        "Male",
-        "--log_level",
-        "info",
-        "--log_level_replica",
-        "info",
+        *shlex.split(
+            "--do_train --do_eval --max_steps 4 --per_device_train_batch_size 4 --use_cpu --label_columns Male "
+            "--log_level info --log_level_replica info"
+        ),
     ]
     process = run_script(command)
     output = process.communicate(timeout=400)[0]
@@ -289,13 +253,7 @@ def test_torch_compile_completes(tmp_path):
             *TINY,
             "--output_dir",
             str(tmp_path),
-            "--do_train",
-            "--do_eval",
-            "--max_steps",
-            "2",
-            "--torch_compile",
-            "--label_columns",
-            "Male",
+            *shlex.split("--do_train --do_eval --max_steps 2 --torch_compile --label_columns Male"),
         ]
     )
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 """The uint8 preprocessing cache, device-side augmentation, and a smoke run of the benchmark script."""
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -71,13 +72,7 @@ def test_run_classification_with_preprocessing_cache(tmp_path):
             *TINY,
             "--output_dir",
             str(tmp_path),
-            "--do_train",
-            "--do_eval",
-            "--max_steps",
-            "3",
-            "--label_columns",
-            "Male",
-            "--preprocessing_cache",
+            *shlex.split("--do_train --do_eval --max_steps 3 --label_columns Male --preprocessing_cache"),
         ]
     )
     assert "eval_accuracy" in results and (tmp_path / "model.safetensors").exists()

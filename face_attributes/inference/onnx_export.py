@@ -80,10 +80,9 @@ def parity(model: nn.Module, path: str, attentions: bool, image_size: int) -> di
 
 def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: int = 18) -> dict[str, float]:
     """Export, check and compare with PyTorch; returns the parity (max abs differences). Raises when it fails."""
-    from transformers import AutoImageProcessor, AutoModelForImageClassification
+    from .pipeline import load_saved_model
 
-    model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True).eval()
-    processor = AutoImageProcessor.from_pretrained(model_dir)
+    model, processor = load_saved_model(model_dir)
     metadata = build_metadata(model, processor, model_dir)
     if attentions and not model.has_attention_maps:
         raise ValueError(

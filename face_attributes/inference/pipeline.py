@@ -9,6 +9,15 @@ from ..data.images import to_rgb
 from .faces import Face, FaceDetector, find_faces
 
 
+def load_saved_model(model_dir: str, device: str | torch.device = "cpu"):
+    """A folder written by run_classification.py → (the model, in eval mode on `device`, with the code files saved
+    beside its weights; its image processor)."""
+    from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+    model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
+    return model.to(device).eval(), AutoImageProcessor.from_pretrained(model_dir)
+
+
 class FaceAttributePipeline:
     """Photo → faces → aligned crops → attribute probabilities: what scripts/predict.py and the web demo use.
 
@@ -16,8 +25,6 @@ class FaceAttributePipeline:
     """
 
     def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
-
         from ..data.labels import config_label_names
         from .onnx_model import OnnxClassifier, is_onnx_path
         from .thresholds import load_thresholds
@@ -30,9 +37,7 @@ class FaceAttributePipeline:
             self.processor = self.model.image_processor()
         else:
             self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-            self.model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
-            self.model.to(self.device).eval()
-            self.processor = AutoImageProcessor.from_pretrained(model_dir)
+            self.model, self.processor = load_saved_model(model_dir, self.device)
         self.label_names = config_label_names(self.model.config)
         self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
         self.mode = faces
