@@ -352,6 +352,16 @@ def control_attribute(faces: list, attribute: str, candidates: list[str]) -> str
     return min(others, key=overlap) if others else None
 
 
+DELETION_KINDS = ("region", "moved", "other_attribute", "other_outside_region")
+
+
+def _face_region_mask(face, attribute: str, width: int, height: int) -> torch.Tensor:
+    """(height, width) bool: the attribute's region on this face, or nothing where the face has none."""
+    if attribute not in face.boxes:
+        return torch.zeros(height, width, dtype=torch.bool)
+    return region_mask(face.boxes[attribute], width, height)
+
+
 @torch.no_grad()
 def deletion_test(
     model,
@@ -369,13 +379,17 @@ def deletion_test(
     blurred; see `occlude`) and the attribute's probability recomputed. Two controls hide the same number of
     pixels: the same mask moved half the image down
     (wrapping round), and the most-attended `share` of another attribute's map (the one whose region overlaps
-    least: is the map specific to its attribute, or just "the face"?). Returns the mean absolute change in the
-    attribute's probability for each (`region`, `moved`, `other_attribute`, and which attribute that was).
+    least: is the map specific to its attribute, or just "the face"?). A map may also peak on a region it does not
+    own (an Eyeglasses map with a second peak on the mouth hides the mouth for Smiling), so a third control hides
+    the most-attended `share` of that other map outside this attribute's own region (`other_outside_region`):
+    the control never hides the evidence. Returns the mean absolute change in the attribute's probability for
+    each (`region`, `moved`, `other_attribute`, `other_outside_region`, and which attribute the other one was).
     """
     attributes = _scored_attributes(model, faces, attributes)
     names = config_label_names(model.config)
+    width, height = _image_size(faces)
     controls = {a: control_attribute(faces, a, attributes) for a in attributes}
-    changes = {a: {"region": [], "moved": [], "other_attribute": []} for a in attributes}
+    changes = {a: {kind: [] for kind in DELETION_KINDS} for a in attributes}
     for start in range(0, len(faces), batch_size):
         chunk = faces[start : start + batch_size]
         heat, probabilities = _heat_maps(model, image_processor, chunk, attributes, method)
@@ -383,10 +397,12 @@ def deletion_test(
         for m, attribute in enumerate(attributes):
             label = names.index(attribute)
             other = attributes.index(controls[attribute]) if controls[attribute] else m
+            own_region = torch.stack([_face_region_mask(face, attribute, width, height) for face in chunk])
             variants = {
                 "region": masks[:, m],
                 "moved": masks[:, m].roll(masks.shape[-2] // 2, dims=-2),
                 "other_attribute": masks[:, other],
+                "other_outside_region": _top_share_mask(heat[:, other].masked_fill(own_region, -math.inf), share),
             }
             for kind, kind_masks in variants.items():
                 occluded = [occlude(face.image, mask, fill) for face, mask in zip(chunk, kind_masks)]
@@ -429,16 +445,18 @@ def attention_score_table(scores: dict[str, dict[str, float]]) -> str:
 
 
 def deletion_table(changes: dict[str, dict[str, float]]) -> str:
-    """Markdown: per attribute the mean |Δ probability| when its map's top pixels are hidden and for both controls."""
+    """Markdown: per attribute the mean |Δ probability| when its map's top pixels are hidden and for each control,
+    and the effect over the larger control, with the other attribute's map taken whole or outside this region."""
     lines = [
         "| attribute | hide its map's top 10 % | same mask moved | another attribute's top 10 % (which) | "
-        "effect / larger control |",
-        "|---|---|---|---|---|",
+        "effect / larger control | that map's top 10 % outside this region | effect / larger control, outside |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, c in changes.items():
         ratio = c["region"] / max(c["moved"], c["other_attribute"], 1e-9)
+        ratio_outside = c["region"] / max(c["moved"], c["other_outside_region"], 1e-9)
         lines.append(
             f"| {name} | {c['region']:.3f} | {c['moved']:.3f} | {c['other_attribute']:.3f} "
-            f"({c['control_attribute']}) | {ratio:.1f}× |"
+            f"({c['control_attribute']}) | {ratio:.1f}× | {c['other_outside_region']:.3f} | {ratio_outside:.1f}× |"
         )
     return "\n".join(lines)

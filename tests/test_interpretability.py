@@ -134,6 +134,32 @@ def test_deletion_hides_the_evidence_only_where_the_map_points():
     assert top_left["region"] > 0.05 and top_left["region"] > 5 * max(top_left["moved"], top_left["other_attribute"])
 
 
+class LeakyMapModel(MapModel):
+    """MapModel whose "leaky" map peaks on the top-left quarter (another attribute's evidence) and also covers the
+    top-right one, as a real Eyeglasses map with a second peak on the mouth."""
+
+    def logits_and_attention_grid(self, pixel_values):
+        logits, maps = super().logits_and_attention_grid(pixel_values)
+        leaky = self.names.index("leaky")
+        maps[:, leaky, :2, :2] *= 2  # (B, M, grid, grid): twice the weight where top_left's evidence is
+        return logits, maps / maps.sum(dim=(2, 3), keepdim=True)
+
+
+def test_the_outside_region_control_never_hides_the_attributes_own_evidence():
+    model = LeakyMapModel(
+        ["top_left", "leaky"], {"top_left": (slice(0, 2), slice(0, 2)), "leaky": (slice(0, 2), slice(0, 4))}
+    )
+    faces = bright_faces(4)
+    for face in faces:  # leaky's own region is the bottom-right quarter, so it is top_left's control attribute
+        face.boxes["leaky"] = face.boxes.pop("bottom_right")
+    top_left = deletion_test(model, build_image_processor(64), faces, ["top_left", "leaky"])["top_left"]
+    assert top_left["control_attribute"] == "leaky"
+    # The leaky map's top 10 % lies on top_left's bright quarter: that control hides the evidence too.
+    assert top_left["other_attribute"] > 0.5 * top_left["region"] > 0.025
+    # Kept out of top_left's region it hides grey pixels of the top-right quarter only.
+    assert top_left["region"] > 5 * top_left["other_outside_region"]
+
+
 def test_blur_fill_changes_only_the_masked_pixels_and_keeps_their_colours():
     image = make_face(0, "test", 0).image
     mask = torch.zeros(image.height, image.width, dtype=torch.bool)
