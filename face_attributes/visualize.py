@@ -1,7 +1,7 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
 """Pictures of what the model does: attention maps over the face, and training curves (the numbers behind the
-maps are in interpretability.py)."""
+maps are in the interpretability package)."""
 
 import json
 

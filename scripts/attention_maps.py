@@ -58,7 +58,7 @@ def main(argv=None):
     parser.add_argument(
         "--deletion",
         action="store_true",
-        help="With --score, also hide each map's most-attended 10 %% and two controls (deletion test) "
+        help="With --score, also hide each map's most-attended 10 %% and three controls (deletion test) "
         "on the first --deletion_faces faces.",
     )
     parser.add_argument("--deletion_faces", type=int, default=500, help="Faces for the deletion test.")

@@ -1,0 +1,68 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Where the model looks, measured: maps on the token grid, placed over the image, scored against each attribute's
+region of the face (pointing game, energy, deletion).
+
+Maps come from the model's own attention (`compute_attention_maps`) or, for a model without attention such as the
+plain ResNet, from Grad-CAM (`grad_cam_maps`), so both go through the same scoring. A face to score is anything
+with an `image` and `boxes` (attribute → one box or a list of boxes in the image's pixels): the synthetic faces
+know theirs, real CelebA crops get theirs from five detected landmarks (`landmark_regions`).
+
+`maps` makes the maps, `regions` the regions, `scores` the pointing game and energy, `deletion` the deletion test.
+"""
+
+from .deletion import DELETION_FILLS, DELETION_SHARE, deletion_table, deletion_test, occlude
+from .maps import (
+    METHODS,
+    attribute_maps,
+    compute_attention_maps,
+    grad_cam_maps,
+    logits_and_attention_grid,
+    upsample_to_image,
+)
+from .regions import (
+    FACE_PART_OF,
+    LOCAL_PARTS,
+    Box,
+    RegionFace,
+    face_part_boxes,
+    landmark_regions,
+    points_at,
+    region_mask,
+)
+from .scores import (
+    POINTING_TARGET,
+    POINTING_TOLERANCE,
+    attention_score_table,
+    energy_target,
+    meets_targets,
+    score_attention,
+)
+
+__all__ = [
+    "DELETION_FILLS",
+    "DELETION_SHARE",
+    "deletion_table",
+    "deletion_test",
+    "occlude",
+    "METHODS",
+    "attribute_maps",
+    "compute_attention_maps",
+    "grad_cam_maps",
+    "logits_and_attention_grid",
+    "upsample_to_image",
+    "FACE_PART_OF",
+    "LOCAL_PARTS",
+    "Box",
+    "RegionFace",
+    "face_part_boxes",
+    "landmark_regions",
+    "points_at",
+    "region_mask",
+    "POINTING_TARGET",
+    "POINTING_TOLERANCE",
+    "attention_score_table",
+    "energy_target",
+    "meets_targets",
+    "score_attention",
+]

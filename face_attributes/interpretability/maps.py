@@ -1,0 +1,129 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Attribute maps on the token grid (the model's attention, or Grad-CAM for a model without it), and their
+placement over the image's pixels."""
+
+import math
+
+import torch
+
+from ..data.labels import config_label_names
+
+METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
+
+
+def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (B, L), the attention averaged over heads on the token grid (B, Q, H, W)).
+
+    What every picture and score is drawn from; an exported ONNX model computes exactly this (`onnx_export`), and
+    a loaded one (`onnx_model.OnnxClassifier`) provides it as a method of its own.
+    """
+    if hasattr(model, "logits_and_attention_grid"):
+        return model.logits_and_attention_grid(pixel_values)
+    outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
+    height, width = outputs.hidden_states[model.base_model.token_stage_index].shape[-2:]  # the token grid
+    weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
+    return outputs.logits, weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
+
+
+@torch.no_grad()
+def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None):
+    """(maps (B, M, H, W), probabilities (B, L), map titles) from the attentions the model returns.
+
+    `attribute_queries` pooling: one map per chosen attribute, head-averaged. `self_attention_mean`: the pooled
+    output is the mean over queries of the attended tokens, so the weight each token contributes is the
+    attention averaged over queries (and heads): that one map is what the classifier actually used.
+    """
+    if not model.has_attention_maps:
+        raise ValueError(
+            f"A model with `pooling={model.config.pooling!r}` has no attention, so it has no attention maps."
+        )
+    logits, weights = logits_and_attention_grid(model, pixel_values)  # (B, L), (B, Q, H, W)
+    probabilities = torch.sigmoid(logits.float())
+    names = config_label_names(model.config)
+    if model.per_label_attention_maps:
+        chosen = attributes or names
+        maps = weights[:, _indices(names, chosen)]  # (B, M, H, W)
+        titles = chosen
+    else:
+        maps = weights.mean(dim=1, keepdim=True)  # (B, 1, H, W)
+        titles = ["attention (self-attention mean pooling)"]
+    return maps, probabilities, titles
+
+
+def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None, stage: str | None = None):
+    """(maps (B, M, H, W), probabilities (B, L), titles): Grad-CAM on a backbone stage's feature map (default: the
+    token stage), one map per chosen attribute (Selvaraju et al. 2017: the map weighted by its channels' mean
+    gradient of the logit, ReLU).
+
+    For any variant; with the plain ResNet (`sequence_encoder="none"`, `pooling="global_average"`, stage4 tokens) it is
+    the usual Grad-CAM of the last convolutional stage, and `stage="stage3"` gives the finer map of the stage
+    before. Each map sums to 1 (uniform where the ReLU leaves nothing).
+    """
+    names = config_label_names(model.config)
+    chosen = attributes or names
+    base = model.base_model
+    stage_index = base.token_stage_index if stage is None else base.backbone.stage_names.index(stage)
+    with torch.enable_grad():
+        outputs = model(pixel_values, output_hidden_states=True)
+        feature_map = outputs.hidden_states[stage_index]  # (B, C, H, W), on the logits' path
+        maps = []
+        for index in _indices(names, chosen):
+            gradient = torch.autograd.grad(outputs.logits[:, index].sum(), feature_map, retain_graph=True)[0]
+            channel_weights = gradient.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
+            maps.append(torch.relu((channel_weights * feature_map).sum(dim=1)).detach())  # (B, H, W)
+    maps = torch.stack(maps, dim=1).float()  # (B, M, H, W)
+    total = maps.sum(dim=(2, 3), keepdim=True)
+    uniform = torch.full_like(maps, 1.0 / (maps.shape[-2] * maps.shape[-1]))
+    maps = torch.where(total > 0, maps / total.clamp_min(1e-12), uniform)
+    return maps, torch.sigmoid(outputs.logits.detach().float()), chosen
+
+
+def attribute_maps(model, pixel_values: torch.Tensor, attributes: list[str], method: str = "attention"):
+    """(maps (B, M, H, W) with one map per attribute, probabilities (B, L)) by `method`: "attention", "grad_cam"
+    (on the token stage) or "grad_cam:STAGE". A `self_attention_mean` model's single attention map stands for every
+    attribute."""
+    if method.split(":")[0] == "grad_cam":
+        stage = method.split(":", 1)[1] if ":" in method else None
+        maps, probabilities, _ = grad_cam_maps(model, pixel_values, attributes, stage)
+        return maps, probabilities
+    if method != "attention":
+        raise ValueError(f"Unknown map method {method!r}; choose one of {METHODS}.")
+    maps, probabilities, _ = compute_attention_maps(model, pixel_values, attributes)
+    return maps.expand(-1, len(attributes), -1, -1), probabilities  # (B, M, H, W)
+
+
+def _indices(names: list[str], chosen: list[str]) -> list[int]:
+    unknown = [a for a in chosen if a not in names]
+    if unknown:
+        raise ValueError(f"Unknown attribute(s) {unknown}; the model predicts {names}.")
+    return [names.index(a) for a in chosen]
+
+
+def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_size: tuple[int, int]) -> torch.Tensor:
+    """Token maps (B, M, H, W) → (B, M, height, width) over an image of `image_size` (width, height), bilinearly.
+
+    The model saw the image stretched to `input_size` (height, width). Each token is placed at the centre of its
+    receptive field: a stride-2 convolution with "same" padding centres output j on input pixel 2j, so at stride s
+    token (i, j) sits over input pixel (i·s, j·s), half a cell up and left of the centre of the i-th of H equal
+    bands (where `interpolate(..., align_corners=False)` would put it). Beyond the outer tokens the map is constant.
+    """
+    height, width = maps.shape[-2:]
+    image_width, image_height = image_size
+
+    def token_coordinates(pixels: int, inputs: int, tokens: int) -> torch.Tensor:
+        stride = 2 ** round(math.log2(inputs / tokens))  # a power of two for strided CNNs (ResNet: 4, 8, 16, 32)
+        centres = (
+            (torch.arange(pixels, dtype=torch.float32) + 0.5) * inputs / pixels
+        )  # image pixel → input (continuous)
+        position = (centres - 0.5) / stride  # in token units: token k's centre is input pixel k·s, i.e. k·s + 0.5
+        return position / max(tokens - 1, 1) * 2 - 1  # grid_sample's [-1, 1] with align_corners=True
+
+    ys = token_coordinates(image_height, input_size[0], height)
+    xs = token_coordinates(image_width, input_size[1], width)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # (height, width, 2) as (x, y)
+    batch, count = maps.shape[:2]
+    flat = maps.float().reshape(batch * count, 1, height, width)  # (B*M, 1, H, W)
+    grid = grid.unsqueeze(0).expand(batch * count, -1, -1, -1).to(flat.device)
+    heat = torch.nn.functional.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return heat.reshape(batch, count, image_height, image_width)  # (B, M, height, width)
