@@ -259,3 +259,7 @@ def test_attention_maps_script_scores_real_crops_with_cached_landmarks(tmp_path,
     regions = {"Eyeglasses", "Mustache", "Smiling", "Wearing_Lipstick", "Wearing_Hat", "Blond_Hair", "Bald"}
     assert set(scores["regions"]) == regions and set(scores["deletion"]) == regions  # Male has no region
     assert json.loads(output.read_text()) == scores and "| Mustache |" in printed
+    assert all(
+        set(c) >= {"region", "moved", "other_attribute", "other_outside_region"} for c in scores["deletion"].values()
+    )
+    assert "that map's top 10 % outside this region" in printed  # the third control's column
