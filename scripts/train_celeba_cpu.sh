@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: MIT
 # Real CelebA on a 2-core CPU, from random weights: all 40 attributes at 112 px, 4 epochs, the uint8 cache.
 # Trains the plain ResNet-18 and the default model (and, with VARIANTS, the other rungs of the ablation ladder) for
-# each seed, then compares them on the official test split. About 50 min (plain) and 65 min (default) a run on 2
-# cores; results, machine and date in docs/celeba.md.
+# each seed, then compares every finished run of the seed in OUTPUT_DIR with the plain one on the official test
+# split. About 50 min (plain) and 65 min (default) a run on 2 cores; results, machine and date in docs/celeba.md.
 #
 #   bash scripts/train_celeba_cpu.sh /data/celeba                      # plain and default, seeds 0 and 1
 #   SEEDS="0" VARIANTS="plain bilstm-queries attention bilstm-mean" bash scripts/train_celeba_cpu.sh /data/celeba
@@ -13,6 +13,7 @@
 # the Kaggle one; a partial release works too (rows without an image are left out). Rerunning skips finished runs.
 # CelebA is for non-commercial research only, and so are the models trained on it (the model card says so).
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/.."
 data_dir=${1:?usage: $0 CELEBA_DIR [OUTPUT_DIR]}
 out=${2:-outputs/celeba-cpu}
@@ -25,11 +26,16 @@ recipe=(
   --eval_strategy epoch --save_strategy epoch --save_total_limit 1 --logging_steps 50
   --report_to none --disable_tqdm true --do_predict
 )
-python scripts/ablation.py --output_dir "$out" --seeds $SEEDS --variants $VARIANTS -- "${recipe[@]}"
+ladder=(plain)  # the baseline every comparison needs, trained (or skipped, if finished) first
+for variant in $VARIANTS; do [ "$variant" = plain ] || ladder+=("$variant"); done
+python scripts/ablation.py --output_dir "$out" --seeds $SEEDS --variants "${ladder[@]}" -- "${recipe[@]}"
+# Every finished run of the seed in $out, not only this call's VARIANTS: a rerun for one more rung keeps the
+# comparisons made before it in compare_seedN.md.
 for seed in $SEEDS; do
   others=()
-  for variant in $VARIANTS; do
-    [ "$variant" = plain ] || others+=("$out/$variant/seed$seed")
+  for run in "$out"/*/"seed$seed"; do
+    [ "$run" = "$out/plain/seed$seed" ] && continue
+    if [ -f "$run/predictions.csv" ]; then others+=("$run"); else echo "not compared, unfinished: $run"; fi
   done
   [ ${#others[@]} -eq 0 ] || python scripts/compare_runs.py --data_dir "$data_dir" --baseline "$out/plain/seed$seed" \
     --runs "${others[@]}" --output "$out/compare_seed$seed.md"

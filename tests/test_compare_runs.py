@@ -1,15 +1,21 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""scripts/compare_runs.py: paired differences on the same test images, and the majority baseline."""
+"""scripts/compare_runs.py: paired differences on the same test images, and the majority baseline; and the CPU
+recipe that calls it for every finished run."""
 
 import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES, make_face
 
-from testing_utils import script, write_celeba_release
+from testing_utils import ROOT, script, slow, write_celeba_release
 
 
 def write_predictions(run_dir, files, decisions):
@@ -61,3 +67,40 @@ def test_runs_on_other_images_are_refused(tmp_path):
         script("compare_runs").main(
             ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "a"), "--runs", str(tmp_path / "b")]
         )
+
+
+def write_finished_run(run_dir, files, decisions):
+    """What scripts/ablation.py needs to skip a run as finished, and what compare_runs.py reads."""
+    write_predictions(run_dir, files, decisions)
+    metrics = {"eval_accuracy": 0.9, "eval_balanced_accuracy": 0.8, "train_samples_per_second": 10.0}
+    (run_dir / "all_results.json").write_text(json.dumps(metrics))
+    (run_dir / "attention_scores.json").write_text(json.dumps({"parameters": 1}))
+
+
+@slow
+def test_cpu_recipe_rerun_for_one_rung_compares_every_finished_run_of_the_seed(tmp_path):
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 6, "validation": 1, "test": 4}, (36, 44))
+    files = [f"{8 + i:06d}.jpg" for i in range(4)]
+    decisions = np.zeros((4, len(SYNTHETIC_ATTRIBUTES)), dtype=int)
+    out = tmp_path / "runs"
+    for variant in ("plain", "bilstm-queries", "attention"):
+        write_finished_run(out / variant / "seed1", files, decisions)
+    (out / "bilstm-mean" / "seed1" / "checkpoint-10").mkdir(parents=True)  # interrupted: not compared
+    env = {**os.environ, "SEEDS": "1", "VARIANTS": "attention", "HF_HUB_OFFLINE": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "train_celeba_cpu.sh"), str(data_dir), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "finished earlier, skipped" in result.stdout  # nothing was trained
+    assert f"not compared, unfinished: {out / 'bilstm-mean' / 'seed1'}" in result.stdout
+    compared = (out / "compare_seed1.md").read_text()
+    for variant in ("attention", "bilstm-queries"):  # the default's comparison survives a rerun for another rung
+        assert f"### {out / variant / 'seed1'} against {out / 'plain' / 'seed1'}" in compared
+    assert "bilstm-mean" not in compared
+    # ablation.md has the plain baseline beside the requested rung.
+    assert "| plain | 1 |" in (out / "ablation.md").read_text()
