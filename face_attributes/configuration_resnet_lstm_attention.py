@@ -14,6 +14,8 @@ POOLING_TYPES = ("attribute_queries", "self_attention_mean", "global_average")
 # Names the poolings had before (configs saved with them load as the same pooling).
 POOLING_ALIASES = {"mean": "self_attention_mean", "average": "global_average"}
 SEQUENCE_ENCODERS = ("lstm", "gru", "none")
+# Where the attribute queries attend: the token grid, or the value stage's finer grid.
+ATTENTION_GRIDS = ("tokens", "value_stage")
 
 # torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512. The tokens come from stage3
 # (layer3, stride 16: 14×14 tokens at 224 px, as in the seed's code); stage4 is then not built.
@@ -36,6 +38,8 @@ def _token_stage(config_dict: dict) -> str:
 BEHAVIOUR_BEFORE_FIELD = {
     # Before `value_stage`, the attribute queries read the tokens themselves: the token stage.
     "value_stage": _token_stage,
+    # Before `attention_grid`, the queries attended over the token grid.
+    "attention_grid": lambda config_dict: "tokens",
 }
 
 
@@ -85,6 +89,12 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             query can only read an attribute where it attends: this is what makes the maps point at the evidence
             (docs/attention.md). The token stage's own name reads the tokens themselves. Must not come after the
             token stage. A config.json saved before this field existed loads with the token stage, as it was saved.
+        attention_grid (`str`, *optional*, defaults to `"tokens"`):
+            With `pooling="attribute_queries"`: the grid the queries attend over. `"tokens"`: the token grid, each
+            token's value the `value_stage` features under it. `"value_stage"`: the value stage's own, finer grid
+            (18×18 instead of 9×9 at 144 px with layer2 values): each position's key is the encoded token over it
+            plus a projection of its own features (and its position), its value those features, so a map can pick
+            the row of the mustache rather than the token row nearest to it (docs/attention.md).
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
             `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
             keys, the `value_stage` features under each token as values) and each query's output feeds its own
@@ -120,6 +130,7 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     num_attention_heads: int = 8
     attention_dropout: float = 0.0
     value_stage: str = "stage2"
+    attention_grid: str = "tokens"
     pooling: str = "attribute_queries"
     classifier_dropout: float = 0.1
     pos_weight: list[float] | None = None
@@ -136,6 +147,13 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         self.pooling = POOLING_ALIASES.get(self.pooling, self.pooling)
         if self.pooling not in POOLING_TYPES:
             raise ValueError(f"`pooling` must be one of {POOLING_TYPES}, got {self.pooling!r}.")
+        if self.attention_grid not in ATTENTION_GRIDS:
+            raise ValueError(f"`attention_grid` must be one of {ATTENTION_GRIDS}, got {self.attention_grid!r}.")
+        if self.attention_grid != "tokens" and self.pooling != "attribute_queries":
+            raise ValueError(
+                f"`attention_grid={self.attention_grid!r}` needs `pooling='attribute_queries'` (the only pooling that "
+                f"reads the value stage), got {self.pooling!r}."
+            )
         if self.sequence_encoder not in SEQUENCE_ENCODERS:
             raise ValueError(f"`sequence_encoder` must be one of {SEQUENCE_ENCODERS}, got {self.sequence_encoder!r}.")
         stage_names = getattr(self.backbone_config, "stage_names", None)

@@ -87,6 +87,17 @@ def pool_to_token_grid(feature_map: torch.Tensor, grid: tuple[int, int]) -> torc
     return feature_map_to_tokens(feature_map)  # (B, h*w, C)
 
 
+def tokens_to_finer_grid(tokens: torch.Tensor, grid: tuple[int, int], finer_grid: tuple[int, int]) -> torch.Tensor:
+    """(B, h*w, D) on the token grid → (B, H*W, D) on a finer grid of an earlier stage, each position taking the
+    token nearest to it: token i of a grid f times coarser sits over position f·i (as a strided convolution centres
+    it), so position p takes token round(p / f), ties going to the later token."""
+    factor = round(finer_grid[0] / grid[0])
+    rows = torch.div(torch.arange(finer_grid[0], device=tokens.device) + factor // 2, factor, rounding_mode="floor")
+    columns = torch.div(torch.arange(finer_grid[1], device=tokens.device) + factor // 2, factor, rounding_mode="floor")
+    index = rows.clamp(max=grid[0] - 1)[:, None] * grid[1] + columns.clamp(max=grid[1] - 1)  # (H, W) token numbers
+    return tokens[:, index.flatten()]  # (B, H*W, D)
+
+
 def sine_position_encoding(height: int, width: int, dim: int, device, dtype) -> torch.Tensor:
     """DETR-style 2D sine/cosine encoding of the token grid in raster order: (H*W, dim), any grid size."""
     quarter = dim // 4
@@ -412,6 +423,11 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         # One learned query per label, for a pooler with an output per label. A parameter of the model itself, not of
         # the pooler: it comes first in the parameter order, which the Trainer's gradient-norm clipping sums in, so
         # moving it would change every trained model's weights (and saved folders keep it where it always was).
+        # With attention_grid="value_stage", a key on the finer grid adds each position's own features to the token
+        # over it: without them the positions under one token would differ only by their position code.
+        self.value_keys = None
+        if self.value_stage_index is not None and config.attention_grid == "value_stage":
+            self.value_keys = nn.Linear(value_size, config.attention_hidden_size)
         self.attribute_queries = None
         if pooler_class.per_label_outputs:
             self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
@@ -437,13 +453,28 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
             return encoded
         return encoded + sine_position_encoding(*grid, encoded.shape[-1], encoded.device, encoded.dtype)  # (B, N, D)
 
-    def value_tokens(self, maps: tuple[torch.Tensor, ...], tokens: torch.Tensor) -> torch.Tensor | None:
-        """What the attribute queries read: the value stage's features under each token (None for other poolers)."""
+    @property
+    def attention_stage_index(self) -> int:
+        """The hidden state whose grid the attention maps lie on: the token stage, or the value stage's finer grid."""
+        return self.token_stage_index if self.value_keys is None else self.value_stage_index
+
+    def attention_inputs(self, maps: tuple[torch.Tensor, ...], tokens: torch.Tensor, encoded: torch.Tensor):
+        """(keys (B, N, D), values (B, N, C') or None for poolers that attend over the encoded tokens themselves).
+
+        On the token grid, each token's value is the value stage's features under it; with `attention_grid=
+        "value_stage"` the N positions are the value stage's own (finer) grid."""
+        token_grid = maps[-1].shape[-2:]
+        if self.value_keys is not None:
+            value_map = maps[self.value_stage_index]  # (B, C', H, W), H×W finer than the tokens
+            values = feature_map_to_tokens(value_map)  # (B, H*W, C')
+            keys = tokens_to_finer_grid(encoded, token_grid, value_map.shape[-2:]) + self.value_keys(values)
+            return self.attention_keys(keys, value_map.shape[-2:]), values  # (B, H*W, D), (B, H*W, C')
+        keys = self.attention_keys(encoded, token_grid)  # (B, h*w, D)
         if self.value_stage_index is None:
-            return None
+            return keys, None
         if self.value_stage_index == self.token_stage_index:
-            return tokens
-        return pool_to_token_grid(maps[self.value_stage_index], maps[-1].shape[-2:])  # (B, H*W, C')
+            return keys, tokens
+        return keys, pool_to_token_grid(maps[self.value_stage_index], token_grid)  # (B, h*w, C')
 
     def forward(
         self,
@@ -465,8 +496,7 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)
         keys = values = None
         if self.pooler.has_attention_maps:
-            keys = self.attention_keys(encoded, feature_map.shape[-2:])  # (B, H*W, D)
-            values = self.value_tokens(maps, tokens)  # (B, H*W, C') or None
+            keys, values = self.attention_inputs(maps, tokens, encoded)  # (B, N, D), (B, N, C') or None
         queries = None
         if self.attribute_queries is not None:
             queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)

@@ -23,7 +23,8 @@ from face_attributes import (
     ResNetLstmAttentionModel,
 )
 from face_attributes.configuration_resnet_lstm_attention import POOLING_TYPES, RESNET18_BACKBONE
-from face_attributes.modeling_resnet_lstm_attention import POOLERS
+from face_attributes.interpretability import logits_and_attention_grid
+from face_attributes.modeling_resnet_lstm_attention import POOLERS, feature_map_to_tokens, tokens_to_finer_grid
 
 from testing_utils import run_without_package, tiny_backbone, tiny_config
 
@@ -145,6 +146,8 @@ def test_backbone_stage_is_configurable():
         (dict(classifier_dropout=1.5), "classifier_dropout"),
         (dict(pos_weight=[1.0]), "pos_weight"),
         (dict(value_stage="stage9"), "value_stage"),
+        (dict(attention_grid="pixels"), "attention_grid"),
+        (dict(pooling="self_attention_mean", attention_grid="value_stage"), "attention_grid"),
         (dict(backbone_config=tiny_backbone(out_features=["stage2"]), value_stage="stage3"), "value_stage"),
         (dict(backbone_config=dict(model_type="resnet", out_features=["stage9"])), "out_features"),
     ],
@@ -348,6 +351,35 @@ def test_attribute_queries_read_the_value_stage_under_the_attended_tokens(value_
     torch.testing.assert_close(outputs.last_hidden_state, attention.o_proj(read), atol=1e-5, rtol=1e-5)
 
 
+def test_tokens_to_finer_grid_gives_each_position_the_token_centred_nearest_to_it():
+    tokens = torch.arange(6.0).reshape(1, 6, 1)  # a 2×3 token grid in raster order, token t holds t
+    finer = tokens_to_finer_grid(tokens, (2, 3), (4, 6)).reshape(4, 6)  # token (i, j) sits over position (2i, 2j)
+    rows, columns = [0, 1, 1, 1], [0, 1, 1, 2, 2, 2]  # ties (position 1: tokens 0 and 1) go to the later token
+    assert finer.tolist() == [[3 * r + c for c in columns] for r in rows]
+
+
+def test_attention_grid_value_stage_attends_over_the_value_stage_positions_and_reads_them():
+    model = build(attention_grid="value_stage")  # tokens from stage4 (2×2 at 64 px), values from stage2 (8×8)
+    pixel_values = torch.randn(2, 3, 64, 64)
+    outputs = model.model(pixel_values, output_attentions=True, output_hidden_states=True)
+    value_map = outputs.hidden_states[model.model.backbone.stage_names.index("stage2")]  # (B, C, 8, 8)
+    attention = model.model.pooler.attention
+    assert outputs.attentions[0].shape == (2, attention.num_heads, 3, 8 * 8)
+    # Each query reads the stage2 features at the positions it attends, not a mean under a token.
+    value = attention.v_proj(feature_map_to_tokens(value_map)).view(2, 64, attention.num_heads, -1).transpose(1, 2)
+    read = (outputs.attentions[0] @ value).transpose(1, 2).reshape(2, 3, -1)  # (B, labels, D)
+    torch.testing.assert_close(outputs.last_hidden_state, attention.o_proj(read), atol=1e-5, rtol=1e-5)
+    # The 2×2 positions under the first token (rows and columns 0–1) have keys of their own.
+    under_one_token = outputs.attentions[0][:, :, :, [0, 1, 8, 9]]  # (B, heads, labels, 4)
+    assert (under_one_token - under_one_token.mean(dim=-1, keepdim=True)).abs().amax() > 1e-4
+    # The maps every picture and score is drawn from lie on that grid, with the model's own logits.
+    logits, grid = logits_and_attention_grid(model, pixel_values)
+    assert grid.shape == (2, 3, 8, 8)
+    torch.testing.assert_close(grid, outputs.attentions[0].mean(dim=1).reshape(2, 3, 8, 8))
+    with torch.no_grad():
+        torch.testing.assert_close(logits, model(pixel_values).logits, atol=1e-5, rtol=1e-5)
+
+
 def test_global_average_pooling_returns_no_attentions():
     out = build(pooling="global_average")(torch.randn(1, 3, 64, 64), output_attentions=True)
     assert out.attentions is None
@@ -481,11 +513,15 @@ def test_every_variant_loads_with_trust_remote_code_in_a_process_without_the_pac
     expected = {}
     pixel_values = torch.randn(2, 3, 64, 64)
     torch.save(pixel_values, tmp_path / "pixel_values.pt")
-    for encoder, pooling in VARIANTS:
-        model = build(sequence_encoder=encoder, pooling=pooling)
-        model.save_pretrained(tmp_path / f"{encoder}-{pooling}")
+    variants = {
+        f"{encoder}-{pooling}": dict(sequence_encoder=encoder, pooling=pooling) for encoder, pooling in VARIANTS
+    }
+    variants["finer-attention-grid"] = dict(attention_grid="value_stage")
+    for name, overrides in variants.items():
+        model = build(**overrides)
+        model.save_pretrained(tmp_path / name)
         with torch.no_grad():
-            expected[f"{encoder}-{pooling}"] = model(pixel_values).logits
+            expected[name] = model(pixel_values).logits
     result = run_without_package(
         f"""
         import json, torch
@@ -541,6 +577,7 @@ def test_a_folder_saved_before_value_stage_loads_with_the_logits_it_was_saved_wi
         transformers_logging.set_verbosity_error()
     assert isinstance(model, ResNetLstmAttentionForImageClassification)
     assert model.config.value_stage == "stage4"  # the token stage: the queries read the tokens, as they did then
+    assert model.config.attention_grid == "tokens"
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
     with torch.no_grad():
         logits = model(fixture_pixels()).logits

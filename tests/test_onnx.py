@@ -52,6 +52,14 @@ def test_every_variant_exports_with_logits_and_maps_as_pytorch_gives_them(tmp_pa
             torch.testing.assert_close(got, want, rtol=0, atol=1e-4)
 
 
+def test_a_finer_attention_grid_exports_its_maps_on_that_grid(tmp_path):
+    folder = save_tiny_model(tmp_path / "model", attention_grid="value_stage")
+    differences = export_onnx(str(folder), str(tmp_path / "model.onnx"), attentions=True)
+    assert max(differences.values()) <= 1e-4
+    maps, _, _ = compute_attention_maps(OnnxClassifier(str(tmp_path / "model.onnx")), torch.rand(2, 3, 64, 64))
+    assert maps.shape == (2, 3, 8, 8)  # stage2's grid at 64 px, not the 2×2 tokens
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("onnx")

@@ -13,7 +13,7 @@ METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
 
 
 def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits (B, L), the attention averaged over heads on the token grid (B, Q, H, W)).
+    """(logits (B, L), the attention averaged over heads on its grid (B, Q, H, W): the tokens, or the value stage).
 
     What every picture and score is drawn from; an exported ONNX model computes exactly this (`onnx_export`), and
     a loaded one (`onnx_model.OnnxClassifier`) provides it as a method of its own.
@@ -21,7 +21,7 @@ def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.
     if hasattr(model, "logits_and_attention_grid"):
         return model.logits_and_attention_grid(pixel_values)
     outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
-    height, width = outputs.hidden_states[model.base_model.token_stage_index].shape[-2:]  # the token grid
+    height, width = outputs.hidden_states[model.base_model.attention_stage_index].shape[-2:]  # the attention's grid
     weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
     return outputs.logits, weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
 
