@@ -6,6 +6,7 @@
     python scripts/benchmark.py                         # CPU: model and pipeline tables
     python scripts/benchmark.py --bf16 --channels_last  # the fast options (on a GPU when there is one)
     python scripts/benchmark.py --compile               # adds torch.compile rows (LSTM graph-broken vs traced)
+    python scripts/benchmark.py --rungs                 # adds the ablation ladder's other rungs (no BiLSTM, ...)
     python scripts/benchmark.py --sources               # rows/s building each data source at 1,000 images
     python scripts/benchmark.py --checkpointing_memory --skip_models --skip_pipeline  # one step's peak memory
     python scripts/benchmark.py --onnx --skip_models --skip_pipeline  # PyTorch vs ONNX Runtime fp32 / int8
@@ -48,13 +49,23 @@ def our_model(backbone: dict, lstm_hidden: int, heads: int, num_labels: int = NU
     return ResNetLstmAttentionForImageClassification(config)
 
 
-def build_models(backbone: dict, lstm_hidden: int, heads: int, device, channels_last: bool):
+# The other rungs of scripts/ablation.py's ladder, as config changes to this model (--rungs).
+RUNGS = {
+    "attention": dict(sequence_encoder="none"),
+    "bilstm-mean": dict(pooling="self_attention_mean"),
+    "gru-queries": dict(sequence_encoder="gru"),
+}
+
+
+def build_models(backbone: dict, lstm_hidden: int, heads: int, device, channels_last: bool, rungs: bool = False):
     ours = our_model(backbone, lstm_hidden, heads)
     layout = {k: v for k, v in backbone.items() if k != "out_features"}
     plain = ResNetForImageClassification(
         ResNetConfig(**layout, num_labels=NUM_LABELS, problem_type="multi_label_classification")
     )
     models = {"this model": ours, "plain ResNet-18": plain}
+    if rungs:
+        models.update({name: our_model(backbone, lstm_hidden, heads, **config) for name, config in RUNGS.items()})
     for model in models.values():
         model.to(device)
         if channels_last:
@@ -85,7 +96,7 @@ def model_benchmark(args, device) -> list[tuple]:
     backbone, lstm_hidden, heads = model_layout(args)
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
     memory = torch.channels_last if args.channels_last else torch.contiguous_format
-    models = build_models(backbone, lstm_hidden, heads, device, args.channels_last)
+    models = build_models(backbone, lstm_hidden, heads, device, args.channels_last, args.rungs)
     if args.compile:
         # Two ways past the LSTM: compile all but it (the backbone is where the time goes), or let dynamo
         # trace through it (allow_rnn). Separate copies, so neither compiled graph sees the other's settings.
@@ -438,6 +449,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--pipeline_images", type=int, default=512)
     parser.add_argument("--pipeline_size", type=int, default=224)
+    parser.add_argument(
+        "--rungs", action="store_true", help=f"Also time the ablation ladder's other rungs ({', '.join(RUNGS)})."
+    )
     parser.add_argument("--skip_models", action="store_true")
     parser.add_argument("--skip_pipeline", action="store_true")
     parser.add_argument("--sources", action="store_true", help="Also time building each data source.")

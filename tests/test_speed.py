@@ -88,11 +88,14 @@ def test_benchmark_script_smoke():
         "--faces",
         "--onnx",
         "--checkpointing_memory",
+        "--rungs",
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "| 64 | train | this model |" in out and "| 64 | train | plain ResNet-18 |" in out
+    for rung in ("attention", "bilstm-mean", "gru-queries"):
+        assert f"| 64 | train | {rung} |" in out
     assert "cache / on-the-fly" in out and "Data wait in a training loop" in out
     assert "original release (txt)" in out and "train transform at 224 px" in out
     assert "| 512×329 | 1 | 5 |" in out  # the group photo's five faces, found at 512 px wide too
