@@ -92,9 +92,13 @@ def tokens_to_finer_grid(tokens: torch.Tensor, grid: tuple[int, int], finer_grid
     token nearest to it: token i of a grid f times coarser sits over position f·i (as a strided convolution centres
     it), so position p takes token round(p / f), ties going to the later token."""
     factor = round(finer_grid[0] / grid[0])
-    rows = torch.div(torch.arange(finer_grid[0], device=tokens.device) + factor // 2, factor, rounding_mode="floor")
-    columns = torch.div(torch.arange(finer_grid[1], device=tokens.device) + factor // 2, factor, rounding_mode="floor")
-    index = rows.clamp(max=grid[0] - 1)[:, None] * grid[1] + columns.clamp(max=grid[1] - 1)  # (H, W) token numbers
+
+    def nearest_token(positions: int, token_count: int) -> torch.Tensor:
+        position = torch.arange(positions, device=tokens.device)
+        return torch.div(position + factor // 2, factor, rounding_mode="floor").clamp(max=token_count - 1)
+
+    rows, columns = nearest_token(finer_grid[0], grid[0]), nearest_token(finer_grid[1], grid[1])
+    index = rows[:, None] * grid[1] + columns  # (H, W): the token number under each position
     return tokens[:, index.flatten()]  # (B, H*W, D)
 
 
@@ -420,14 +424,14 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         if pooler_class.reads_value_stage:
             self.value_stage_index = self.backbone.stage_names.index(config.value_stage)
             value_size = self.backbone.num_features[self.value_stage_index]
-        # One learned query per label, for a pooler with an output per label. A parameter of the model itself, not of
-        # the pooler: it comes first in the parameter order, which the Trainer's gradient-norm clipping sums in, so
-        # moving it would change every trained model's weights (and saved folders keep it where it always was).
         # With attention_grid="value_stage", a key on the finer grid adds each position's own features to the token
         # over it: without them the positions under one token would differ only by their position code.
         self.value_keys = None
         if self.value_stage_index is not None and config.attention_grid == "value_stage":
             self.value_keys = nn.Linear(value_size, config.attention_hidden_size)
+        # One learned query per label, for a pooler with an output per label. A parameter of the model itself, not of
+        # the pooler: it comes first in the parameter order, which the Trainer's gradient-norm clipping sums in, so
+        # moving it would change every trained model's weights (and saved folders keep it where it always was).
         self.attribute_queries = None
         if pooler_class.per_label_outputs:
             self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
