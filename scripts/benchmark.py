@@ -33,6 +33,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification  # noqa: E402
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the other scripts
+from ablation import VARIANTS as LADDER  # noqa: E402
+
 NUM_LABELS = 40
 
 
@@ -49,11 +52,12 @@ def our_model(backbone: dict, lstm_hidden: int, heads: int, num_labels: int = NU
     return ResNetLstmAttentionForImageClassification(config)
 
 
-# The other rungs of scripts/ablation.py's ladder, as config changes to this model (--rungs).
+# The other rungs of scripts/ablation.py's ladder (--rungs). Their flags are config fields (`--field value`, as
+# run_classification.py makes every field a flag), so they become this model's config as they are.
 RUNGS = {
-    "attention": dict(sequence_encoder="none"),
-    "bilstm-mean": dict(pooling="self_attention_mean"),
-    "gru-queries": dict(sequence_encoder="gru"),
+    name: {flag.removeprefix("--"): value for flag, value in zip(flags[::2], flags[1::2])}
+    for name, (_, flags) in LADDER.items()
+    if name in ("attention", "bilstm-mean", "gru-queries")
 }
 
 
