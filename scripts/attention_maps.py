@@ -9,6 +9,7 @@
     python scripts/attention_maps.py --model outputs/celeba --score --data_dir celeba --split test --deletion \\
         --landmarks outputs/celeba-test-landmarks.json   # real CelebA crops, regions from detected landmarks
     python scripts/attention_maps.py --model outputs/plain --score --method grad_cam ...   # a model without attention
+    python scripts/attention_maps.py --model outputs/synthetic --probe Mustache   # where it can be read, row by row
 
 With `--score` on synthetic faces every attribute's box is known; on real CelebA crops (`--data_dir`) five landmarks
 are detected on each crop (MTCNN, `pip install -e ".[faces]"`) and each attribute's region derived from them
@@ -69,9 +70,19 @@ def main(argv=None):
         help="How the deletion test hides pixels: the image's mean colour, or a blur of the image.",
     )
     parser.add_argument("--landmarks", help="JSON cache of the detected landmarks of real faces (read, or written).")
+    parser.add_argument(
+        "--probe",
+        metavar="ATTRIBUTE",
+        help="Instead of a picture, fit a linear probe for ATTRIBUTE on the values the attention reads at each "
+        "position of its grid (--probe_train_faces synthetic train faces) and print, row by row, its best "
+        "accuracy on --num_images faces of --split (default 256) next to the attention's mass on the row.",
+    )
+    parser.add_argument("--probe_train_faces", type=int, default=768, help="Synthetic train faces for --probe.")
     args = parser.parse_args(argv)
     if args.score:
         return score(args)
+    if args.probe:
+        return probe(args)
 
     if args.images:
         images = [Image.open(path) for path in expand_inputs(args.images)[: args.num_images or 4]]
@@ -115,6 +126,21 @@ def score(args) -> dict:
     if args.score_output:
         Path(args.score_output).write_text(json.dumps(scores, indent=2))
     return scores
+
+
+def probe(args) -> dict:
+    from face_attributes.data.synthetic import make_face
+    from face_attributes.interpretability.probe import probe_attention_grid, probe_table
+
+    if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
+        raise SystemExit("--probe runs on synthetic faces (it needs their labels at every face); drop --data_dir.")
+    model, processor = load_saved_model(args.model)
+    train_faces = [make_face(0, "train", i, args.dataset_config_name) for i in range(args.probe_train_faces)]
+    eval_faces = [make_face(0, args.split, i, args.dataset_config_name) for i in range(args.num_images or 256)]
+    result = probe_attention_grid(model, processor, train_faces, eval_faces, args.probe)
+    print(f"{args.model}, {len(train_faces)} train / {len(eval_faces)} {args.split} synthetic faces:")
+    print(probe_table(result))
+    return result
 
 
 def real_faces(args, attributes: list[str]) -> list:

@@ -263,3 +263,39 @@ def test_attention_maps_script_scores_real_crops_with_cached_landmarks(tmp_path,
         set(c) >= {"region", "moved", "other_attribute", "other_outside_region"} for c in scores["deletion"].values()
     )
     assert "that map's top 10 % outside this region" in printed  # the third control's column
+
+
+def test_linear_probe_reads_a_planted_signal_and_not_noise():
+    from face_attributes.interpretability.probe import linear_probe_accuracy
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400)
+    noise = torch.tensor(rng.normal(size=(400, 8)), dtype=torch.float32)
+    signal = noise.clone()
+    signal[:, 3] += torch.tensor(labels * 4.0, dtype=torch.float32)  # two standard deviations either side of 2
+    assert linear_probe_accuracy(signal[:300], labels[:300], signal[300:], labels[300:]) >= 0.93
+    chance = linear_probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:])
+    assert chance <= 0.7 and chance == linear_probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:])
+
+
+def test_probe_script_reports_each_row_of_the_attention_grid(tmp_path, capsys):
+    from face_attributes.interpretability.maps import token_centres
+
+    from testing_utils import save_tiny_model, script
+
+    # Layer3 tokens at 64 px: a 4×4 grid, rows over image y 1, 56, 110 and 165 of the 218-px synthetic faces.
+    model_dir = save_tiny_model(tmp_path / "model", SYNTHETIC_ATTRIBUTES, backbone_config=tiny_backbone(("stage3",)))
+    arguments = ["--model", str(model_dir), "--probe", "Eyeglasses", "--num_images", "24", "--probe_train_faces", "40"]
+    result = script("attention_maps").main(arguments)
+    printed = capsys.readouterr().out
+    assert result["probe_accuracy"].shape == result["attention"].shape == (4, 4)
+    assert result["attention"].sum() == pytest.approx(1.0, abs=1e-4)  # each face's map sums to 1 over the grid
+    assert result["row_centres"] == pytest.approx(token_centres(64, 4, 218).tolist())
+    # The glasses lie across image y ≈ 94–122 on every face: row 2 only.
+    assert result["row_in_box"] == [0.0, 0.0, 1.0, 0.0]
+    assert "| 2 | 110 | 1.00 |" in printed and "Linear probe for Eyeglasses" in printed
+    assert all(0 <= a <= 1 for a in result["probe_accuracy"].flat) and 0.5 <= result["majority"] <= 1
+    with pytest.raises(ValueError, match="Unknown attribute 'Beard'"):
+        script("attention_maps").main([*arguments[:2], "--probe", "Beard", "--num_images", "4"])
+    with pytest.raises(SystemExit, match="synthetic faces"):
+        script("attention_maps").main([*arguments, "--data_dir", str(tmp_path)])

@@ -159,3 +159,18 @@ def test_hard_setting_through_load_source_and_a_clear_error_for_unknown_settings
     assert hard["train"].cache_files != default["train"].cache_files
     with pytest.raises(ValueError, match="--dataset_config_name 'extreme' is not a synthetic setting"):
         load_source("synthetic", "extreme", synthetic_sizes=sizes, cache_dir=str(tmp_path))
+
+
+@slow
+def test_probe_finds_the_glasses_where_the_trained_model_looks_for_them(trained_queries, capsys):
+    # What the probe is for: the rows over the glasses read them far better than the top row, and the trained
+    # model's Eyeglasses query puts most of its attention on those rows.
+    result = script("attention_maps").main(
+        ["--model", str(trained_queries), "--probe", "Eyeglasses", "--num_images", "128", "--probe_train_faces", "384"]
+    )
+    assert "Linear probe for Eyeglasses" in capsys.readouterr().out
+    box_rows = [row for row, share in enumerate(result["row_in_box"]) if share > 0.5]
+    best = result["probe_accuracy"].max(axis=1)
+    assert box_rows and max(best[box_rows]) >= result["majority"] + 0.2, (best, result["majority"])
+    assert best[0] <= result["majority"] + 0.1, best
+    assert result["attention"][box_rows].sum() >= 0.5, result["attention"].sum(axis=1)

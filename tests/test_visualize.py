@@ -151,3 +151,6 @@ def test_maps_put_each_token_at_its_receptive_field_centre(stage, stride):
     peak_y, peak_x = divmod(int(heat.argmax()), 224)
     assert abs(peak_y + 0.5 - true_y) <= 1 and abs(peak_x + 0.5 - true_x) <= 1, (peak_y, peak_x, true_y, true_x)
     assert abs((row + 0.5) * stride - true_y) >= stride / 2 - 1  # where an even split into bands would draw it
+    # The probe's row centres (`token_centres`) are the same places.
+    centres = interpretability.token_centres(224, feature_map.shape[-2], 224)
+    assert abs(float(centres[row]) + 0.5 - true_y) <= 1

@@ -8,7 +8,8 @@ plain ResNet, from Grad-CAM (`grad_cam_maps`), so both go through the same scori
 with an `image` and `boxes` (attribute → one box or a list of boxes in the image's pixels): the synthetic faces
 know theirs, real CelebA crops get theirs from five detected landmarks (`landmark_regions`).
 
-`maps` makes the maps, `regions` the regions, `scores` the pointing game and energy, `deletion` the deletion test.
+`maps` makes the maps, `regions` the regions, `scores` the pointing game and energy, `deletion` the deletion test,
+`probe` a linear probe of where an attribute can be read at all (on synthetic faces, which know every label).
 """
 
 from .deletion import DELETION_FILLS, DELETION_SHARE, deletion_table, deletion_test, occlude
@@ -18,8 +19,10 @@ from .maps import (
     compute_attention_maps,
     grad_cam_maps,
     logits_and_attention_grid,
+    token_centres,
     upsample_to_image,
 )
+from .probe import linear_probe_accuracy, probe_attention_grid, probe_table
 from .regions import (
     FACE_PART_OF,
     LOCAL_PARTS,
@@ -50,7 +53,11 @@ __all__ = [
     "compute_attention_maps",
     "grad_cam_maps",
     "logits_and_attention_grid",
+    "token_centres",
     "upsample_to_image",
+    "linear_probe_accuracy",
+    "probe_attention_grid",
+    "probe_table",
     "FACE_PART_OF",
     "LOCAL_PARTS",
     "Box",

@@ -100,6 +100,18 @@ def _indices(names: list[str], chosen: list[str]) -> list[int]:
     return [names.index(a) for a in chosen]
 
 
+def token_stride(inputs: int, tokens: int) -> int:
+    """Input pixels per token along one axis: a power of two for strided CNNs (ResNet: 4, 8, 16, 32)."""
+    return 2 ** round(math.log2(inputs / tokens))
+
+
+def token_centres(inputs: int, tokens: int, image_pixels: int) -> torch.Tensor:
+    """The image pixel (fractional index) each of `tokens` positions along one axis is centred on, for an image of
+    `image_pixels` stretched to `inputs`: token k sits over input pixel k·s (see `upsample_to_image`)."""
+    stride = token_stride(inputs, tokens)
+    return (torch.arange(tokens, dtype=torch.float32) * stride + 0.5) * image_pixels / inputs - 0.5
+
+
 def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_size: tuple[int, int]) -> torch.Tensor:
     """Token maps (B, M, H, W) → (B, M, height, width) over an image of `image_size` (width, height), bilinearly.
 
@@ -112,7 +124,7 @@ def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_siz
     image_width, image_height = image_size
 
     def token_coordinates(pixels: int, inputs: int, tokens: int) -> torch.Tensor:
-        stride = 2 ** round(math.log2(inputs / tokens))  # a power of two for strided CNNs (ResNet: 4, 8, 16, 32)
+        stride = token_stride(inputs, tokens)
         centres = (
             (torch.arange(pixels, dtype=torch.float32) + 0.5) * inputs / pixels
         )  # image pixel → input (continuous)
