@@ -27,7 +27,7 @@ from PIL import Image
 from face_attributes.data.labels import config_label_names
 from face_attributes.inference.pipeline import load_saved_model
 from face_attributes.inference.predictions import expand_inputs
-from face_attributes.interpretability import DELETION_FILLS
+from face_attributes.interpretability import DELETION_FILLS, RegionFace
 from face_attributes.visualize import attention_map_figure
 
 
@@ -74,10 +74,11 @@ def main(argv=None):
         "--probe",
         metavar="ATTRIBUTE",
         help="Instead of a picture, fit a linear probe for ATTRIBUTE on the values the attention reads at each "
-        "position of its grid (--probe_train_faces synthetic train faces) and print, row by row, its best "
-        "accuracy on --num_images faces of --split (default 256) next to the attention's mass on the row.",
+        "position of its grid (--probe_train_faces train faces) and print, row by row, its best accuracy on "
+        "--num_images faces of --split (synthetic: default 256; real crops with --data_dir: all, regions from "
+        "landmarks as for --score) next to the attention's mass on the row.",
     )
-    parser.add_argument("--probe_train_faces", type=int, default=768, help="Synthetic train faces for --probe.")
+    parser.add_argument("--probe_train_faces", type=int, default=768, help="Train faces for the --probe's fit.")
     args = parser.parse_args(argv)
     if args.score:
         return score(args)
@@ -129,36 +130,57 @@ def score(args) -> dict:
 
 
 def probe(args) -> dict:
-    from face_attributes.data.synthetic import make_face
-    from face_attributes.interpretability.probe import probe_attention_grid, probe_table
+    from face_attributes.interpretability.probe import check_probe_attribute, probe_attention_grid, probe_table
 
-    if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
-        raise SystemExit("--probe runs on synthetic faces (it needs their labels at every face); drop --data_dir.")
     model, processor = load_saved_model(args.model)
-    train_faces = [make_face(0, "train", i, args.dataset_config_name) for i in range(args.probe_train_faces)]
-    eval_faces = [make_face(0, args.split, i, args.dataset_config_name) for i in range(args.num_images or 256)]
+    check_probe_attribute(model, args.probe)
+    if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
+        train_faces = [
+            RegionFace(Image.open(path).convert("RGB"), {}, labels)
+            for path, labels in split_images(args, "train", args.probe_train_faces, [args.probe])
+        ]
+        eval_faces, where = real_faces(args, [args.probe]), "real"
+    else:
+        from face_attributes.data.synthetic import make_face
+
+        train_faces = [make_face(0, "train", i, args.dataset_config_name) for i in range(args.probe_train_faces)]
+        eval_faces = [make_face(0, args.split, i, args.dataset_config_name) for i in range(args.num_images or 256)]
+        where = "synthetic"
     result = probe_attention_grid(model, processor, train_faces, eval_faces, args.probe)
-    print(f"{args.model}, {len(train_faces)} train / {len(eval_faces)} {args.split} synthetic faces:")
+    print(f"{args.model}, {len(train_faces)} train / {len(eval_faces)} {args.split} {where} faces:")
     print(probe_table(result))
     return result
 
 
-def real_faces(args, attributes: list[str]) -> list:
-    """The split's images (the first --num_images, default all) with each attribute's region from five landmarks
-    found on the crop; crops where no face is found are left out (counted in a line)."""
+def split_images(args, split_name: str, count: int | None, attributes: list[str]) -> list[tuple[str, dict]]:
+    """(path, labels) of the split's first `count` images (default all) that are on disk (a partial release lacks
+    some files); labels as 0/1 for the `attributes` the dataset has."""
+    from datasets import DatasetDict
     from datasets import Image as ImageFeature
 
+    from face_attributes.data.labels import normalize_labels
     from face_attributes.data.sources import load_source
+
+    split = load_source(args.dataset_name, data_dir=args.data_dir)[split_name]
+    columns = [a for a in attributes if a in split.column_names]
+    split = normalize_labels(DatasetDict({split_name: split}), columns)[split_name]
+    paths = [item["path"] for item in split.cast_column("image", ImageFeature(decode=False))["image"]]
+    values = {column: split[column] for column in columns}
+    on_disk = [i for i, path in enumerate(paths) if path and os.path.exists(path)][:count]
+    return [(paths[i], {column: int(values[column][i]) for column in columns}) for i in on_disk]
+
+
+def real_faces(args, attributes: list[str]) -> list:
+    """The split's images (the first --num_images, default all) with their labels and each attribute's region from
+    five landmarks found on the crop; crops where no face is found are left out (counted in a line)."""
     from face_attributes.inference.faces import FaceDetector
     from face_attributes.interpretability import landmark_regions
 
-    split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]
-    paths = [item["path"] for item in split.cast_column("image", ImageFeature(decode=False))["image"]]
-    paths = [p for p in paths if p and os.path.exists(p)][: args.num_images]  # a partial release lacks some files
+    images = split_images(args, args.split, args.num_images, attributes)
     cache = json.loads(Path(args.landmarks).read_text()) if args.landmarks and Path(args.landmarks).exists() else {}
     detector = None
     faces, missed = [], 0
-    for path in paths:
+    for path, labels in images:
         name = os.path.basename(path)
         image = Image.open(path).convert("RGB")
         if name not in cache:
@@ -169,10 +191,10 @@ def real_faces(args, attributes: list[str]) -> list:
         if cache[name] is None:
             missed += 1
             continue
-        faces.append(landmark_regions(image, np.array(cache[name]), attributes))
+        faces.append(landmark_regions(image, np.array(cache[name]), attributes, labels))
     if args.landmarks:
         Path(args.landmarks).write_text(json.dumps(cache))
-    print(f"Landmarks found on {len(faces)} of {len(paths)} crops ({missed} without a detected face, left out).")
+    print(f"Landmarks found on {len(faces)} of {len(images)} crops ({missed} without a detected face, left out).")
     return faces
 
 

@@ -266,16 +266,17 @@ def test_attention_maps_script_scores_real_crops_with_cached_landmarks(tmp_path,
 
 
 def test_linear_probe_reads_a_planted_signal_and_not_noise():
-    from face_attributes.interpretability.probe import linear_probe_accuracy
+    from face_attributes.interpretability.probe import linear_probe_auc
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 400)
     noise = torch.tensor(rng.normal(size=(400, 8)), dtype=torch.float32)
     signal = noise.clone()
     signal[:, 3] += torch.tensor(labels * 4.0, dtype=torch.float32)  # two standard deviations either side of 2
-    assert linear_probe_accuracy(signal[:300], labels[:300], signal[300:], labels[300:]) >= 0.93
-    chance = linear_probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:])
-    assert chance <= 0.7 and chance == linear_probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:])
+    assert linear_probe_auc(signal[:300], labels[:300], signal[300:], labels[300:]) >= 0.97
+    chance = linear_probe_auc(noise[:300], labels[:300], noise[300:], labels[300:])
+    assert 0.3 <= chance <= 0.7 and chance == linear_probe_auc(noise[:300], labels[:300], noise[300:], labels[300:])
+    assert np.isnan(linear_probe_auc(signal[:300], labels[:300], signal[300:], np.zeros(100)))  # one class: no AUC
 
 
 def test_probe_script_reports_each_row_of_the_attention_grid(tmp_path, capsys):
@@ -288,14 +289,41 @@ def test_probe_script_reports_each_row_of_the_attention_grid(tmp_path, capsys):
     arguments = ["--model", str(model_dir), "--probe", "Eyeglasses", "--num_images", "24", "--probe_train_faces", "40"]
     result = script("attention_maps").main(arguments)
     printed = capsys.readouterr().out
-    assert result["probe_accuracy"].shape == result["attention"].shape == (4, 4)
+    assert result["probe_auc"].shape == result["attention"].shape == (4, 4)
     assert result["attention"].sum() == pytest.approx(1.0, abs=1e-4)  # each face's map sums to 1 over the grid
     assert result["row_centres"] == pytest.approx(token_centres(64, 4, 218).tolist())
     # The glasses lie across image y ≈ 94–122 on every face: row 2 only.
     assert result["row_in_box"] == [0.0, 0.0, 1.0, 0.0]
     assert "| 2 | 110 | 1.00 |" in printed and "Linear probe for Eyeglasses" in printed
-    assert all(0 <= a <= 1 for a in result["probe_accuracy"].flat) and 0.5 <= result["majority"] <= 1
+    glasses = np.mean([make_face(0, "validation", i).labels["Eyeglasses"] for i in range(24)])
+    assert all(0 <= a <= 1 for a in result["probe_auc"].flat) and result["positives"] == pytest.approx(glasses)
     with pytest.raises(ValueError, match="Unknown attribute 'Beard'"):
         script("attention_maps").main([*arguments[:2], "--probe", "Beard", "--num_images", "4"])
-    with pytest.raises(SystemExit, match="synthetic faces"):
-        script("attention_maps").main([*arguments, "--data_dir", str(tmp_path)])
+
+
+def test_probe_script_reads_real_crops_with_their_labels_and_landmark_regions(tmp_path, capsys):
+    from testing_utils import save_tiny_model, script
+
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 10, "validation": 2, "test": 3})
+    landmarks = tmp_path / "landmarks.json"  # test crops 000013-000015; the last one "without a face"
+    landmarks.write_text(
+        json.dumps(
+            {"000013.jpg": CELEBA_LANDMARKS.tolist(), "000014.jpg": CELEBA_LANDMARKS.tolist(), "000015.jpg": None}
+        )
+    )
+    model_dir = save_tiny_model(tmp_path / "model", SYNTHETIC_ATTRIBUTES, backbone_config=tiny_backbone(("stage3",)))
+    arguments = ["--model", str(model_dir), "--probe", "Eyeglasses", "--data_dir", str(data_dir), "--split", "test"]
+    attention_maps = script("attention_maps")
+    result = attention_maps.main([*arguments, "--landmarks", str(landmarks), "--probe_train_faces", "6"])
+    printed = capsys.readouterr().out
+    assert "Landmarks found on 2 of 3 crops" in printed and "6 train / 2 test real faces" in printed
+    # The eyes' region from the landmarks lies across image y ≈ 100-125 of the 218-px crops: row 2 of the 4×4 grid.
+    assert result["row_in_box"] == [0.0, 0.0, 1.0, 0.0] and result["attention"].shape == (4, 4)
+    # Each crop comes with the labels the annotation file gives it (the release's faces are the synthetic ones).
+    split = SimpleNamespace(
+        dataset_name=None, data_dir=str(data_dir), split="test", num_images=None, landmarks=str(landmarks)
+    )
+    faces = attention_maps.real_faces(split, ["Eyeglasses", "Male"])
+    assert [f.labels for f in faces] == [
+        {a: make_face(0, "test", i).labels[a] for a in ("Eyeglasses", "Male")} for i in range(2)
+    ]

@@ -163,14 +163,13 @@ def test_hard_setting_through_load_source_and_a_clear_error_for_unknown_settings
 
 @slow
 def test_probe_finds_the_glasses_where_the_trained_model_looks_for_them(trained_queries, capsys):
-    # What the probe is for: the rows over the glasses read them far better than the top row, and the trained
-    # model's Eyeglasses query puts most of its attention on those rows.
+    # What the probe is for: the rows over the glasses read them (ROC-AUC ≥ 0.9) and the top row barely does, and the
+    # trained model's Eyeglasses query puts most of its attention on those rows.
     result = script("attention_maps").main(
         ["--model", str(trained_queries), "--probe", "Eyeglasses", "--num_images", "128", "--probe_train_faces", "384"]
     )
     assert "Linear probe for Eyeglasses" in capsys.readouterr().out
     box_rows = [row for row, share in enumerate(result["row_in_box"]) if share > 0.5]
-    best = result["probe_accuracy"].max(axis=1)
-    assert box_rows and max(best[box_rows]) >= result["majority"] + 0.2, (best, result["majority"])
-    assert best[0] <= result["majority"] + 0.1, best
+    best = result["probe_auc"].max(axis=1)  # per row, the best position's ROC-AUC
+    assert box_rows and max(best[box_rows]) >= 0.9 and best[0] <= 0.75, best
     assert result["attention"][box_rows].sum() >= 0.5, result["attention"].sum(axis=1)

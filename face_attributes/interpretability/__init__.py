@@ -22,7 +22,7 @@ from .maps import (
     token_centres,
     upsample_to_image,
 )
-from .probe import linear_probe_accuracy, probe_attention_grid, probe_table
+from .probe import linear_probe_auc, probe_attention_grid, probe_table
 from .regions import (
     FACE_PART_OF,
     LOCAL_PARTS,
@@ -55,7 +55,7 @@ __all__ = [
     "logits_and_attention_grid",
     "token_centres",
     "upsample_to_image",
-    "linear_probe_accuracy",
+    "linear_probe_auc",
     "probe_attention_grid",
     "probe_table",
     "FACE_PART_OF",

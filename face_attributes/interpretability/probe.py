@@ -4,15 +4,17 @@
 
 A map can only show where the evidence is if the evidence is readable there and nowhere else. The probe answers
 the first half: at every position of the attention's grid, a logistic regression on the values the queries read
-there (before their projection) predicts the attribute on held-out faces. If several positions predict it
-equally well, the classification loss has no reason to prefer the one over the evidence, and which one a
-query's attention settles on is left to chance.
+there (before their projection) predicts the attribute on held-out faces, scored by ROC-AUC (0.5: it cannot be
+read there; 1.0: it can, on every face), which stays meaningful for rare attributes where accuracy would not. If
+several positions predict it equally well, the classification loss has no reason to prefer the one over the
+evidence, and which one a query's attention settles on is left to chance.
 """
 
 import numpy as np
 import torch
 
 from ..data.labels import config_label_names
+from ..metrics.attribute_metrics import roc_auc
 from ..modeling_resnet_lstm_attention import feature_map_to_tokens
 from .maps import compute_attention_maps, token_centres
 from .regions import region_boxes
@@ -42,19 +44,19 @@ def attention_values_and_maps(model, image_processor, faces: list, attribute: st
     return torch.cat(values), torch.cat(maps), tuple(pixel_values.shape[-2:])
 
 
-def linear_probe_accuracy(
+def linear_probe_auc(
     train_features: torch.Tensor,
     train_labels: np.ndarray,
     eval_features: torch.Tensor,
     eval_labels: np.ndarray,
     l2: float = 1e-2,
 ) -> float:
-    """Accuracy on the evaluation set of an L2-regularised logistic regression fitted (L-BFGS) on standardised
-    features (N, C)."""
+    """ROC-AUC on the evaluation set of an L2-regularised logistic regression fitted (L-BFGS) on standardised
+    features (N, C); NaN when the evaluation labels are all one class."""
     mean, std = train_features.mean(0), train_features.std(0) + 1e-5
     train_x, eval_x = (train_features - mean) / std, (eval_features - mean) / std
     train_y = torch.as_tensor(train_labels, dtype=torch.float32)
-    torch.manual_seed(0)  # the probe's initial weights: a rerun gives the same accuracies
+    torch.manual_seed(0)  # the probe's initial weights: a rerun gives the same ROC-AUCs
     probe = torch.nn.Linear(train_x.shape[1], 1)
     optimizer = torch.optim.LBFGS(probe.parameters(), max_iter=200, line_search_fn="strong_wolfe")
 
@@ -68,40 +70,49 @@ def linear_probe_accuracy(
     with torch.enable_grad():
         optimizer.step(closure)
     with torch.no_grad():
-        predictions = (probe(eval_x)[:, 0] > 0).numpy()
-    return float((predictions == np.asarray(eval_labels).astype(bool)).mean())
+        scores = probe(eval_x)[:, 0].numpy()
+    return roc_auc(scores, np.asarray(eval_labels))
 
 
-def probe_attention_grid(model, image_processor, train_faces: list, eval_faces: list, attribute: str) -> dict:
-    """Per position of the attention's grid: how well the values there predict `attribute` on `eval_faces` (a probe
-    fitted on `train_faces`), and the attribute's mean attention there on `eval_faces`.
-
-    Returns `probe_accuracy` and `attention` (H, W) arrays, `majority` (the accuracy of always answering the
-    commoner label of `eval_faces`), `row_centres` (the image y of each row, at the eval faces' size) and
-    `row_in_box` (per row, the share of eval faces whose box, with the pointing game's tolerance, spans it).
-    """
+def check_probe_attribute(model, attribute: str) -> None:
+    """A clear error, before any face is loaded, for an attribute the model does not predict or a model without
+    attention."""
     names = config_label_names(model.config)
     if attribute not in names:
         raise ValueError(f"Unknown attribute {attribute!r}; the model predicts {names}.")
     if not model.has_attention_maps:
         raise ValueError(f"A model with `pooling={model.config.pooling!r}` has no attention to compare the probe with.")
+
+
+def probe_attention_grid(model, image_processor, train_faces: list, eval_faces: list, attribute: str) -> dict:
+    """Per position of the attention's grid: how well the values there predict `attribute` on `eval_faces` (the
+    ROC-AUC of a probe fitted on `train_faces`), and the attribute's mean attention there on `eval_faces`.
+
+    Returns `probe_auc` and `attention` (H, W) arrays, `positives` (the share of `eval_faces` with the attribute),
+    `row_centres` (the image y of each row, at the eval faces' size) and
+    `row_in_box` (per row, the share of eval faces whose box, with the pointing game's tolerance, spans it).
+    """
+    check_probe_attribute(model, attribute)
+    unlabelled = sum(attribute not in f.labels for f in (*train_faces, *eval_faces))
+    if unlabelled:
+        raise ValueError(f"{unlabelled} of the faces have no {attribute!r} label; the probe needs it on every face.")
     train_values, _, _ = attention_values_and_maps(model, image_processor, train_faces, attribute)
     eval_values, eval_maps, input_size = attention_values_and_maps(model, image_processor, eval_faces, attribute)
     train_labels = np.array([f.labels[attribute] for f in train_faces])
     eval_labels = np.array([f.labels[attribute] for f in eval_faces])
     height, width = eval_maps.shape[-2:]
-    accuracy = np.zeros((height, width))
+    auc = np.zeros((height, width))
     for row in range(height):
         for column in range(width):
-            accuracy[row, column] = linear_probe_accuracy(
+            auc[row, column] = linear_probe_auc(
                 train_values[:, row, column], train_labels, eval_values[:, row, column], eval_labels
             )
     row_centres = token_centres(input_size[0], height, eval_faces[0].image.size[1]).tolist()
     return {
         "attribute": attribute,
-        "probe_accuracy": accuracy,
+        "probe_auc": auc,
         "attention": eval_maps.mean(0).numpy(),
-        "majority": float(max(eval_labels.mean(), 1 - eval_labels.mean())),
+        "positives": float(eval_labels.mean()),
         "row_centres": row_centres,
         "row_in_box": [rows_in_box(eval_faces, attribute, y) for y in row_centres],
     }
@@ -120,15 +131,17 @@ def rows_in_box(faces: list, attribute: str, y: float) -> float:
 
 def probe_table(result: dict) -> str:
     """Markdown, one line per row of the grid: its centre in the image, how often the box spans it, the attention's
-    mass on it, and the best probe accuracy among its positions."""
+    mass on it, and the best probe ROC-AUC among its positions."""
     lines = [
-        f"Linear probe for {result['attribute']} (majority answer: {result['majority']:.3f})",
+        f"Linear probe for {result['attribute']} ({result['positives']:.1%} of the faces have it; ROC-AUC 0.5: "
+        "not readable)",
         "",
-        "| row | centre y (image px) | faces whose box (± 8 px) spans it | attention on the row "
-        "| best probe accuracy in the row |",
+        f"| row | centre y (image px) | faces whose box (± {POINTING_TOLERANCE} px) spans it | attention on the row "
+        "| best probe ROC-AUC in the row |",
         "|---|---|---|---|---|",
     ]
-    rows = zip(result["row_centres"], result["row_in_box"], result["attention"].sum(1), result["probe_accuracy"].max(1))
-    for row, (centre, in_box, attention, accuracy) in enumerate(rows):
-        lines.append(f"| {row} | {centre:.0f} | {in_box:.2f} | {attention:.2f} | {accuracy:.3f} |")
+    rows = zip(result["row_centres"], result["row_in_box"], result["attention"].sum(1), result["probe_auc"].max(1))
+    for row, (centre, in_box, attention, auc) in enumerate(rows):
+        in_box = "–" if np.isnan(in_box) else f"{in_box:.2f}"  # an attribute without a region on these faces
+        lines.append(f"| {row} | {centre:.0f} | {in_box} | {attention:.2f} | {auc:.3f} |")
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Each attribute's region of a face: boxes, masks, and the face parts derived from five landmarks."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -86,14 +86,18 @@ def face_part_boxes(landmarks: np.ndarray, width: int, height: int) -> dict[str,
 
 @dataclass
 class RegionFace:
-    """A face to score: the image and each attribute's region (one box or a list of boxes)."""
+    """A face to score: the image, each attribute's region (one box or a list of boxes) and, for the probe, its
+    labels (attribute → 0/1)."""
 
     image: Image.Image
     boxes: dict[str, Box | list[Box]]
+    labels: dict[str, int] = field(default_factory=dict)
 
 
-def landmark_regions(image: Image.Image, landmarks: np.ndarray, attributes: list[str]) -> RegionFace:
+def landmark_regions(
+    image: Image.Image, landmarks: np.ndarray, attributes: list[str], labels: dict[str, int] | None = None
+) -> RegionFace:
     """The face with a region for each of `attributes` that has a face part (FACE_PART_OF) inside the image."""
     parts = face_part_boxes(landmarks, *image.size)
     boxes = {a: parts[FACE_PART_OF[a]] for a in attributes if FACE_PART_OF.get(a) in parts}
-    return RegionFace(image, boxes)
+    return RegionFace(image, boxes, labels or {})
