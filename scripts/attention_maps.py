@@ -74,7 +74,7 @@ def main(argv=None):
         "--probe",
         metavar="ATTRIBUTE",
         help="Instead of a picture, fit a linear probe for ATTRIBUTE on the values the attention reads at each "
-        "position of its grid (--probe_train_faces train faces) and print, row by row, its best accuracy on "
+        "position of its grid (--probe_train_faces train faces) and print, row by row, its best ROC-AUC on "
         "--num_images faces of --split (synthetic: default 256; real crops with --data_dir: all, regions from "
         "landmarks as for --score) next to the attention's mass on the row.",
     )

@@ -9,7 +9,7 @@ with an `image` and `boxes` (attribute → one box or a list of boxes in the ima
 know theirs, real CelebA crops get theirs from five detected landmarks (`landmark_regions`).
 
 `maps` makes the maps, `regions` the regions, `scores` the pointing game and energy, `deletion` the deletion test,
-`probe` a linear probe of where an attribute can be read at all (on synthetic faces, which know every label).
+`probe` a linear probe of where an attribute can be read at all (on faces that carry their labels).
 """
 
 from .deletion import DELETION_FILLS, DELETION_SHARE, deletion_table, deletion_test, occlude
