@@ -21,9 +21,15 @@ def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.
     if hasattr(model, "logits_and_attention_grid"):
         return model.logits_and_attention_grid(pixel_values)
     outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
+    return outputs.logits, attention_grid(model, outputs)
+
+
+def attention_grid(model, outputs) -> torch.Tensor:
+    """The attention of `outputs` (a forward with `output_attentions` and `output_hidden_states`) averaged over
+    heads, on its grid: (B, Q, H, W)."""
     height, width = outputs.hidden_states[model.base_model.attention_stage_index].shape[-2:]  # the attention's grid
     weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
-    return outputs.logits, weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
+    return weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
 
 
 @torch.no_grad()
@@ -39,16 +45,18 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
             f"A model with `pooling={model.config.pooling!r}` has no attention, so it has no attention maps."
         )
     logits, weights = logits_and_attention_grid(model, pixel_values)  # (B, L), (B, Q, H, W)
-    probabilities = torch.sigmoid(logits.float())
+    maps, titles = select_attention_maps(model, weights, attributes)
+    return maps, torch.sigmoid(logits.float()), titles
+
+
+def select_attention_maps(model, weights: torch.Tensor, attributes: list[str] | None = None):
+    """(maps (B, M, H, W), titles) from the head-averaged attention on its grid (B, Q, H, W): the chosen attributes'
+    maps (default all), or the one map of a model without a map per label (see `compute_attention_maps`)."""
     names = config_label_names(model.config)
     if model.per_label_attention_maps:
         chosen = attributes or names
-        maps = weights[:, _indices(names, chosen)]  # (B, M, H, W)
-        titles = chosen
-    else:
-        maps = weights.mean(dim=1, keepdim=True)  # (B, 1, H, W)
-        titles = ["attention (self-attention mean pooling)"]
-    return maps, probabilities, titles
+        return weights[:, _indices(names, chosen)], chosen  # (B, M, H, W)
+    return weights.mean(dim=1, keepdim=True), ["attention (self-attention mean pooling)"]  # (B, 1, H, W)
 
 
 def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None, stage: str | None = None):

@@ -16,7 +16,7 @@ import torch
 from ..data.labels import config_label_names
 from ..metrics.attribute_metrics import roc_auc
 from ..modeling_resnet_lstm_attention import feature_map_to_tokens
-from .maps import compute_attention_maps, token_centres
+from .maps import attention_grid, select_attention_maps, token_centres
 from .regions import region_boxes
 from .scores import POINTING_TOLERANCE
 
@@ -30,14 +30,13 @@ def attention_values_and_maps(model, image_processor, faces: list, attribute: st
     for start in range(0, len(faces), batch_size):
         chunk = faces[start : start + batch_size]
         pixel_values = image_processor([f.image for f in chunk], return_tensors="pt")["pixel_values"].to(model.device)
-        hidden = model(pixel_values, output_hidden_states=True).hidden_states
-        stage_maps = hidden[: base.token_stage_index + 1]  # the stem's and each stage's maps, up to the tokens
+        outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
+        stage_maps = outputs.hidden_states[: base.token_stage_index + 1]  # the stem's and each stage's maps
         tokens = feature_map_to_tokens(stage_maps[-1])  # (B, h*w, C)
-        encoded = hidden[base.token_stage_index + 1]  # the sequence encoder's output (B, h*w, D)
+        encoded = outputs.hidden_states[base.token_stage_index + 1]  # the sequence encoder's output (B, h*w, D)
         _, chunk_values = base.attention_inputs(stage_maps, tokens, encoded)  # (B, N, C') or None: the encoded tokens
         chunk_values = encoded if chunk_values is None else chunk_values
-        chosen = [attribute] if model.per_label_attention_maps else None  # else the model's one map
-        attention, _, _ = compute_attention_maps(model, pixel_values, chosen)  # (B, 1, H, W)
+        attention, _ = select_attention_maps(model, attention_grid(model, outputs), [attribute])  # (B, 1, H, W)
         height, width = attention.shape[-2:]
         values.append(chunk_values.float().reshape(len(chunk), height, width, -1).cpu())  # (B, H, W, C')
         maps.append(attention[:, 0].cpu())  # (B, H, W)
