@@ -17,6 +17,7 @@ are detected on each crop (MTCNN, `pip install -e ".[faces]"`) and each attribut
 """
 
 import argparse
+import functools
 import json
 import os
 from pathlib import Path
@@ -152,6 +153,14 @@ def probe(args) -> dict:
     return result
 
 
+@functools.cache
+def load_splits(dataset_name: str | None, data_dir: str | None):
+    """The dataset's splits, loaded once per run (the probe reads train and the evaluated split)."""
+    from face_attributes.data.sources import load_source
+
+    return load_source(dataset_name, data_dir=data_dir)
+
+
 def split_images(args, split_name: str, count: int | None, attributes: list[str]) -> list[tuple[str, dict]]:
     """(path, labels) of the split's first `count` images (default all) that are on disk (a partial release lacks
     some files); labels as 0/1 for the `attributes` the dataset has."""
@@ -159,9 +168,8 @@ def split_images(args, split_name: str, count: int | None, attributes: list[str]
     from datasets import Image as ImageFeature
 
     from face_attributes.data.labels import normalize_labels
-    from face_attributes.data.sources import load_source
 
-    split = load_source(args.dataset_name, data_dir=args.data_dir)[split_name]
+    split = load_splits(args.dataset_name, args.data_dir)[split_name]
     columns = [a for a in attributes if a in split.column_names]
     split = normalize_labels(DatasetDict({split_name: split}), columns)[split_name]
     paths = [item["path"] for item in split.cast_column("image", ImageFeature(decode=False))["image"]]
