@@ -100,11 +100,16 @@ def main(argv=None):
     print(f"Wrote {args.output} ({width}×{height} px, {len(images)} image(s))")
 
 
+def reads_real_faces(args) -> bool:
+    """Whether --score/--probe take real crops (a dataset or --data_dir) rather than synthetic faces."""
+    return bool(args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"))
+
+
 def score(args) -> dict:
     from face_attributes.interpretability import attention_score_table, deletion_table, deletion_test, score_attention
 
     model, processor = load_saved_model(args.model)
-    if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
+    if reads_real_faces(args):
         faces, where = real_faces(args, config_label_names(model.config)), f"real {args.split} faces"
     else:
         from face_attributes.data.synthetic import make_face
@@ -135,7 +140,7 @@ def probe(args) -> dict:
 
     model, processor = load_saved_model(args.model)
     check_probe_attribute(model, args.probe)
-    if args.data_dir or (args.dataset_name and args.dataset_name != "synthetic"):
+    if reads_real_faces(args):
         train_faces = [
             RegionFace(Image.open(path).convert("RGB"), {}, labels)
             for path, labels in split_images(args, "train", args.probe_train_faces, [args.probe])
