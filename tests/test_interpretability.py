@@ -320,10 +320,10 @@ def test_probe_script_reads_real_crops_with_their_labels_and_landmark_regions(tm
     # The eyes' region from the landmarks lies across image y ≈ 100-125 of the 218-px crops: row 2 of the 4×4 grid.
     assert result["row_in_box"] == [0.0, 0.0, 1.0, 0.0] and result["attention"].shape == (4, 4)
     # Each crop comes with the labels the annotation file gives it (the release's faces are the synthetic ones).
-    split = SimpleNamespace(
+    script_args = SimpleNamespace(
         dataset_name=None, data_dir=str(data_dir), split="test", num_images=None, landmarks=str(landmarks)
     )
-    faces = attention_maps.real_faces(split, ["Eyeglasses", "Male"])
+    faces = attention_maps.real_faces(script_args, ["Eyeglasses", "Male"])
     assert [f.labels for f in faces] == [
         {a: make_face(0, "test", i).labels[a] for a in ("Eyeglasses", "Male")} for i in range(2)
     ]
