@@ -45,9 +45,9 @@ from face_attributes.data.images import (
     make_batch_transform,
 )
 from face_attributes.data.labels import config_label_names, make_splits, normalize_labels, resolve_label_columns
-from face_attributes.data.sources import is_celeba, load_source
+from face_attributes.data.sources import describe_source, is_celeba, load_source, source_kind
 from face_attributes.inference.predictions import write_predictions_csv
-from face_attributes.inference.thresholds import save_thresholds
+from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
 from face_attributes.training.cached_trainer import CachedPixelsTrainer
 from face_attributes.training.checkpoints import (
     checkpoint_problem,
@@ -56,7 +56,7 @@ from face_attributes.training.checkpoints import (
     finished_steps,
 )
 from face_attributes.training.metrics import choose_thresholds, make_compute_metrics, sigmoid, write_attribute_table
-from face_attributes.training.model_card import write_model_card
+from face_attributes.training.model_card import DataSource, write_model_card
 from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
 from face_attributes.training.seeded_augmentation import EpochToDataset, SeededAugmentation
 from face_attributes.training.uint8_cache import CachedBatchCollator, build_uint8_cache
@@ -354,7 +354,9 @@ def load_data(data_args: DataTrainingArguments, model_args: ModelArguments, trai
             seed=training_args.seed,
         )
         label_names = resolve_label_columns(dataset, data_args.label_columns)
-        unused = [c for c in next(iter(dataset.values())).column_names if c not in ("image", *label_names)]
+        columns = next(iter(dataset.values())).column_names
+        source = describe_data(data_args, columns)
+        unused = [c for c in columns if c not in ("image", *label_names)]
         dataset = normalize_labels(dataset.remove_columns(unused), label_names)
         dataset = drop_unreadable_images(
             dataset, strict=data_args.strict_images, num_proc=data_args.preprocessing_num_workers
@@ -375,8 +377,17 @@ def load_data(data_args: DataTrainingArguments, model_args: ModelArguments, trai
                 f"--{action} needs a {split} split, but the dataset has {list(dataset)}: drop --{action} or pass "
                 f"data with that split (--validation_split_percentage carves validation out of train)."
             )
-    logger.info("Splits: %s; labels: %s", {k: len(v) for k, v in dataset.items()}, label_names)
-    return dataset, label_names
+    source.split_sizes = {split: len(rows) for split, rows in dataset.items()}
+    logger.info("Splits: %s; labels: %s", source.split_sizes, label_names)
+    return dataset, label_names, source
+
+
+def describe_data(data_args: DataTrainingArguments, columns: list[str]) -> DataSource:
+    """What the model card says of the data: whether it is CelebA (its licence), by name, never by local path."""
+    where = (data_args.dataset_name, data_args.data_dir, data_args.train_dir or data_args.validation_dir)
+    celeba = is_celeba(*where, column_names=columns)
+    name, hub_id = describe_source(*where, celeba=celeba)
+    return DataSource(name=name, hub_id=hub_id, kind=source_kind(*where), celeba=celeba)
 
 
 def file_names(split: datasets.Dataset) -> list[str]:
@@ -461,22 +472,32 @@ def write_results(
     model_args: ModelArguments,
     data_args: DataTrainingArguments,
     label_names: list[str],
+    source: DataSource,
 ) -> None:
     """all_results.json (merged into what the train and eval steps wrote) and the model card (main process only)."""
     trainer.save_metrics("all", results)
     arguments = {**asdict(model_args), **asdict(data_args), "training": trainer.args.to_sanitized_dict()}
     arguments.pop("token", None)
-    dataset_label = data_args.data_dir or data_args.train_dir or data_args.dataset_name
+    output_dir = trainer.args.output_dir
+    thresholds = load_thresholds(output_dir, label_names, "saved") if has_saved_thresholds(output_dir) else None
     write_model_card(
-        trainer.args.output_dir,
+        output_dir,
         label_names,
         results,
-        dataset_label,
+        source,
         arguments,
-        model_args.model_name_or_path or model_args.backbone_name_or_path,
-        celeba=is_celeba(data_args.dataset_name, data_args.data_dir),
+        base_model=hub_base_model(model_args),
+        thresholds=None if thresholds is None else dict(zip(label_names, thresholds.tolist())),
     )
     logger.info("Wrote model card, metrics and predictions to %s", trainer.args.output_dir)
+
+
+def hub_base_model(model_args: ModelArguments) -> str | None:
+    """The Hub id the weights started from (the card's `base_model`); None for random weights or a local folder."""
+    start = model_args.model_name_or_path or model_args.backbone_name_or_path
+    if not start or start.lower() in ("none", "random") or os.path.exists(start):
+        return None
+    return start
 
 
 def push_output_dir(model_args: ModelArguments, training_args: TrainingArguments) -> None:
@@ -498,7 +519,7 @@ def main(argv: list[str] | None = None) -> dict:
     checkpoint = last_checkpoint(model_args, training_args)
     set_seed(training_args.seed)
 
-    dataset, label_names = load_data(data_args, model_args, training_args)
+    dataset, label_names, source = load_data(data_args, model_args, training_args)
     test_names = file_names(dataset["test"]) if training_args.do_predict else None
 
     train_labels = label_matrix(dataset["train"], label_names) if "train" in dataset else None
@@ -517,7 +538,7 @@ def main(argv: list[str] | None = None) -> dict:
         results.update(predict_test_split(trainer, dataset["test"], test_names, label_names))
 
     if trainer.is_world_process_zero():
-        write_results(trainer, results, model_args, data_args, label_names)
+        write_results(trainer, results, model_args, data_args, label_names, source)
     if training_args.push_to_hub and trainer.is_world_process_zero():
         push_output_dir(model_args, training_args)
     return results

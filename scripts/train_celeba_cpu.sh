@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-# Real CelebA on a 2-core CPU, from random weights: all 40 attributes at 112 px, 4 epochs, the uint8 cache.
+# Real CelebA on a 2-core CPU, from random weights: all 40 attributes at 112 px, 4 epochs (EPOCHS), the uint8 cache.
 # Trains the plain ResNet-18 and the default model (and, with VARIANTS, the other rungs of the ablation ladder) for
 # each seed, then compares every finished run of the seed in OUTPUT_DIR with the plain one on the official test
 # split. About 50 min (plain) and 65 min (default) a run on 2 cores; results, machine and date in docs/celeba.md.
 #
 #   bash scripts/train_celeba_cpu.sh /data/celeba                      # plain and default, seeds 0 and 1
 #   SEEDS="0" VARIANTS="plain bilstm-queries attention bilstm-mean" bash scripts/train_celeba_cpu.sh /data/celeba
+#   EPOCHS=1 SEEDS=1 bash scripts/train_celeba_cpu.sh /data/celeba outputs/celeba-cpu-1ep   # a smaller budget
 #
 # /data/celeba is the original release layout (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) or
 # the Kaggle one; a partial release works too (rows without an image are left out). Rerunning skips finished runs.
@@ -18,10 +19,11 @@ cd "$(dirname "$0")/.."
 data_dir=${1:?usage: $0 CELEBA_DIR [OUTPUT_DIR]}
 out=${2:-outputs/celeba-cpu}
 SEEDS=${SEEDS:-"0 1"}
+EPOCHS=${EPOCHS:-4}
 VARIANTS=${VARIANTS:-"plain bilstm-queries"}
 recipe=(
   --data_dir "$data_dir" --label_columns all --backbone_name_or_path none --image_size 112 --preprocessing_cache
-  --preprocessing_num_workers 2 --num_train_epochs 4 --per_device_train_batch_size 64 --per_device_eval_batch_size 128
+  --preprocessing_num_workers 2 --num_train_epochs "$EPOCHS" --per_device_train_batch_size 64 --per_device_eval_batch_size 128
   --learning_rate 1e-3 --weight_decay 0.05 --lr_scheduler_type cosine --warmup_steps 70
   --eval_strategy epoch --save_strategy epoch --save_total_limit 1 --logging_steps 50
   --report_to none --disable_tqdm true --do_predict

@@ -16,7 +16,7 @@ from PIL import Image
 
 from face_attributes.data.images import build_image_processor, build_transforms, drop_unreadable_images, to_rgb
 from face_attributes.data.labels import make_splits, normalize_labels, resolve_label_columns, stratified_indices
-from face_attributes.data.sources import load_source
+from face_attributes.data.sources import CELEBA_ATTRIBUTES, describe_source, is_celeba, load_source
 from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES, make_face
 
 from testing_utils import write_celeba_release, write_hub_parquet, write_image_folder
@@ -284,3 +284,30 @@ def test_image_processor_reproduces_eval_transform():
     images = [make_face(0, "test", i).image for i in range(3)]
     processed = processor(images, return_tensors="pt")["pixel_values"]
     torch.testing.assert_close(processed, torch.stack([evaluation(i) for i in images]), atol=1e-5, rtol=0)
+
+
+def test_is_celeba_in_every_source_form_and_not_for_look_alikes(tmp_path):
+    # Which licence a model card carries: CelebA's whatever form the data came in, the project's for other data,
+    # even when the --dataset_name default (a CelebA Hub id) stays set beside --data_dir or --train_dir.
+    release = write_celeba_release(tmp_path / "release", SIZES, SMALL)
+    parquet = write_hub_parquet(tmp_path / "hub_copy", SIZES, SMALL)  # the path does not say "celeba"
+    parquet_columns = load_source(dataset_name=str(parquet))["train"].column_names
+    disk = tmp_path / "disk"
+    load_source(data_dir=str(release)).save_to_disk(disk)
+    disk_columns = load_source(dataset_name=str(disk))["train"].column_names
+    images = write_image_folder(tmp_path / "images", 4, SMALL)
+    image_columns = load_source(train_dir=str(images))["train"].column_names
+
+    assert is_celeba("flwrlabs/celeba") and is_celeba("someone/CelebA-HQ-attributes")
+    assert not is_celeba("someone/faces") and not is_celeba("synthetic", column_names=CELEBA_ATTRIBUTES)
+    assert is_celeba("flwrlabs/celeba", data_dir=str(release))
+    assert is_celeba(str(parquet), column_names=parquet_columns)  # the Hub copy's celeb_id column
+    assert is_celeba(str(disk), column_names=disk_columns) is False  # 8 of the 40 attributes, no identity column
+    assert is_celeba(str(disk), column_names=["image", *CELEBA_ATTRIBUTES])  # all 40
+    assert not is_celeba("flwrlabs/celeba", train_dir=str(images), column_names=image_columns)
+    assert not is_celeba("flwrlabs/celeba", data_dir=str(images), column_names=image_columns)
+    assert not is_celeba(str(parquet), column_names=["image", "Male", "Smiling", "Eyeglasses"])  # a look-alike
+    assert describe_source("flwrlabs/celeba", train_dir=str(images)) == ("a local image folder", None)
+    assert describe_source("flwrlabs/celeba") == ("`flwrlabs/celeba`", "flwrlabs/celeba")
+    name, hub_id = describe_source(str(parquet), celeba=True)
+    assert hub_id is None and str(tmp_path) not in name and name.startswith("CelebA")

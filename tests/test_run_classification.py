@@ -55,9 +55,35 @@ def test_readme_demo_writes_results_above_chance(trained):
     assert rows[1].startswith("synthetic_test_")
     card = (trained / "README.md").read_text()
     assert "trust_remote_code=True" in card and "| Male |" in card and "synthetic" in card
+    assert str(trained.parent) not in card  # no local path of the training machine
     assert set(json.loads((trained / "thresholds.json").read_text())) == set(row["attribute"] for row in table)
     for name in ("model.safetensors", "config.json", "preprocessor_config.json", "modeling_resnet_lstm_attention.py"):
         assert (trained / name).exists()
+
+
+def test_model_card_loads_with_hub_metadata_and_the_test_metrics(trained):
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(trained / "README.md")
+    results = json.loads((trained / "all_results.json").read_text())
+    assert card.data.license == "mit" and card.data.base_model is None and card.data.datasets is None
+    assert card.data.metrics == ["accuracy", "balanced_accuracy", "f1", "roc_auc"]
+    index = {(r.dataset_split, r.metric_type): r.metric_value for r in card.data.eval_results}
+    assert index[("test", "accuracy")] == round(results["test_accuracy"], 4)
+    assert index[("validation", "roc_auc")] == round(results["eval_roc_auc"], 4) and len(index) == 8
+    for heading in (
+        "## Intended use",
+        "### Out-of-scope use",
+        "## Bias, risks and limitations",
+        "## Training data and compute",
+        "## Decision thresholds",
+        "## Citation",
+        "### Test",
+    ):
+        assert heading in card.text
+    assert "cartoon faces only" in card.text and "train 2,000, validation 64, test 32" in card.text
+    thresholds = json.loads((trained / "thresholds.json").read_text())
+    assert f"| Male | {thresholds['Male']:.2f} |" in card.text
 
 
 def test_pipeline_in_a_process_without_the_package_matches_the_model(trained, tmp_path):
@@ -166,13 +192,36 @@ def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeb
     assert len((output_dir / "predictions.csv").read_text().splitlines()) == 1 + 7
     card = (output_dir / "README.md").read_text()
     assert "license: other" in card and "non-commercial research purposes only" in card
+    assert "license_link: https://mmlab.ie.cuhk.edu.hk" in card and "liu2015faceattributes" in card
+    assert str(tmp_path) not in card and "<local path>" in card  # --data_dir and --output_dir are not written
     synthetic_card = write_card_for(tmp_path / "synthetic")
     assert "license: mit" in synthetic_card and "non-commercial" not in synthetic_card
 
 
-def write_card_for(output_dir: Path) -> str:
+def test_card_licence_follows_the_data_not_the_dataset_name_default(tmp_path):
+    # --train_dir leaves the --dataset_name default (flwrlabs/celeba) set: the card must not call it CelebA. A CelebA
+    # parquet folder (the Hub copy's layout) whose path does not say "celeba" must get CelebA's licence.
+    from huggingface_hub import ModelCard
+
+    from testing_utils import write_hub_parquet, write_image_folder
+
+    images = write_image_folder(tmp_path / "train", 12, (48, 48))
+    parquet = write_hub_parquet(tmp_path / "copy", {"train": 12, "validation": 4}, (48, 48))
+    cards = {}
+    for name, source in (("images", ["--train_dir", str(images)]), ("parquet", ["--dataset_name", str(parquet)])):
+        without_name = [a for i, a in enumerate(TINY) if "--dataset_name" not in TINY[max(i - 1, 0) : i + 1]]
+        cards[name] = write_card_for(tmp_path / name, [*without_name, *source, "--validation_split_percentage", "25"])
+    assert "license: mit" in cards["images"] and "celeba" not in cards["images"].split("---")[1]
+    assert "a local image folder" in cards["images"] and "non-commercial" not in cards["images"]
+    parquet_card = ModelCard.load(tmp_path / "parquet" / "README.md")
+    assert parquet_card.data.license == "other" and parquet_card.data.license_name == "celeba-research-only"
+    assert "non-commercial research purposes only" in parquet_card.text
+    assert str(tmp_path) not in cards["parquet"] and str(tmp_path) not in cards["images"]
+
+
+def write_card_for(output_dir: Path, arguments: list[str] = TINY) -> str:
     run_classification.main(
-        [*TINY, "--output_dir", str(output_dir), "--do_train", "--max_steps", "1", "--label_columns", "Male"]
+        [*arguments, "--output_dir", str(output_dir), "--do_train", "--max_steps", "1", "--label_columns", "Male"]
     )
     return (output_dir / "README.md").read_text()
 
@@ -257,3 +306,13 @@ def test_torch_compile_completes(tmp_path):
         ]
     )
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
+
+
+def test_card_base_model_is_the_hub_id_the_weights_started_from(tmp_path):
+    def base(**kwargs):
+        return run_classification.hub_base_model(run_classification.ModelArguments(**kwargs))
+
+    assert base(backbone_name_or_path="microsoft/resnet-18") == "microsoft/resnet-18"
+    assert base(backbone_name_or_path="none") is None
+    assert base(backbone_name_or_path=str(tmp_path)) is None  # a local folder: no Hub id to link
+    assert base(model_name_or_path="someone/face-model", backbone_name_or_path="none") == "someone/face-model"

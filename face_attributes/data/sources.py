@@ -232,11 +232,56 @@ def load_celeba_folder(data_dir: str, cache_dir: str | None = None) -> DatasetDi
     )
 
 
-def is_celeba(dataset_name: str | None, data_dir: str | None) -> bool:
-    """Whether the source is CelebA itself (a CelebA release folder, or a dataset named like it), not a look-alike."""
+# A local parquet, save_to_disk or image folder is CelebA when it carries CelebA's identity column (the Hub copy's
+# `celeb_id`) or at least half of CelebA's 40 attribute columns: a look-alike with a few of the names is not.
+CELEBA_MARKER_COLUMNS = ("celeb_id",)
+CELEBA_MIN_COLUMNS = len(CELEBA_ATTRIBUTES) // 2
+
+
+def source_kind(dataset_name: str | None, data_dir: str | None = None, train_dir: str | None = None) -> str:
+    """Which form load_source reads, in its order (so a --dataset_name default left set beside --data_dir or
+    --train_dir does not count): "image_folder", "celeba_release", "synthetic", "local_folder" or "hub"."""
+    if train_dir:
+        return "image_folder"
     if data_dir:
-        return _celeba_annotation_files(Path(data_dir)) is not None
-    return bool(dataset_name) and dataset_name != "synthetic" and "celeba" in dataset_name.lower()
+        return "celeba_release" if _celeba_annotation_files(Path(data_dir)) is not None else "image_folder"
+    if dataset_name == "synthetic":
+        return "synthetic"
+    return "local_folder" if dataset_name and os.path.isdir(dataset_name) else "hub"
+
+
+def is_celeba(
+    dataset_name: str | None,
+    data_dir: str | None = None,
+    train_dir: str | None = None,
+    column_names: list[str] | tuple[str, ...] = (),
+) -> bool:
+    """Whether the source is CelebA itself, in any form: a release folder, a Hub id named like it, or a local folder
+    (parquet, save_to_disk, images) whose columns are CelebA's."""
+    kind = source_kind(dataset_name, data_dir, train_dir)
+    if kind in ("celeba_release", "synthetic", "hub"):
+        return kind == "celeba_release" or (kind == "hub" and "celeba" in (dataset_name or "").lower())
+    columns = set(column_names)
+    return bool(columns & set(CELEBA_MARKER_COLUMNS)) or len(columns & set(CELEBA_ATTRIBUTES)) >= CELEBA_MIN_COLUMNS
+
+
+SOURCE_DESCRIPTIONS = {
+    "image_folder": "a local image folder",
+    "celeba_release": "CelebA (a local copy of the aligned-and-cropped release)",
+    "synthetic": "the face-attributes project's built-in synthetic faces",
+}
+
+
+def describe_source(
+    dataset_name: str | None, data_dir: str | None = None, train_dir: str | None = None, celeba: bool = False
+) -> tuple[str, str | None]:
+    """(what the source is, in words and without local paths; its Hub id, or None for a local source)."""
+    kind = source_kind(dataset_name, data_dir, train_dir)
+    if kind == "hub":
+        return f"`{dataset_name}`", dataset_name
+    if kind == "local_folder":
+        return ("CelebA" if celeba else "a dataset") + " (a local parquet or save_to_disk folder)", None
+    return SOURCE_DESCRIPTIONS[kind], None
 
 
 def load_source(
