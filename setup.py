@@ -42,6 +42,10 @@ setup(
             "onnx>=1.23",
             "onnxscript>=0.7",
             "onnxruntime>=1.32",
+            # The walkthrough notebook (docs/walkthrough.ipynb), executed by tests/test_walkthrough.py.
+            "nbformat>=5.10",
+            "nbclient>=0.10",
+            "ipykernel>=6.29",
         ],
         "tensorboard": ["tensorboard"],
     },

@@ -4,7 +4,7 @@
 # Real CelebA on a 2-core CPU, from random weights: all 40 attributes at 112 px, 4 epochs (EPOCHS), the uint8 cache.
 # Trains the plain ResNet-18 and the default model (and, with VARIANTS, the other rungs of the ablation ladder) for
 # each seed, then compares every finished run of the seed in OUTPUT_DIR with the plain one on the official test
-# split. About 50 min (plain) and 65 min (default) a run on 2 cores; results, machine and date in docs/celeba.md.
+# split. About an hour a run at 4 epochs on 2 cores (49–64 min logged); results, machine and date in docs/celeba.md.
 #
 #   bash scripts/train_celeba_cpu.sh /data/celeba                      # plain and default, seeds 0 and 1
 #   SEEDS="0" VARIANTS="plain bilstm-queries attention bilstm-mean" bash scripts/train_celeba_cpu.sh /data/celeba

@@ -166,7 +166,7 @@ def test_default_backbone_matches_torchvision_resnet18_up_to_layer3():
         if not name.startswith(("fc.", "layer4."))
     )
     assert backbone_params == torchvision_params == 2_782_784
-    # README states these totals for the default 40-attribute model and its `self_attention_mean` variant.
+    # docs/python.md states these totals for the default 40-attribute model and its `self_attention_mean` variant.
     assert sum(p.numel() for p in model.parameters()) == 4_863_080
     mean = ResNetLstmAttentionForImageClassification(
         ResNetLstmAttentionConfig(num_labels=40, pooling="self_attention_mean")
@@ -261,15 +261,15 @@ def test_pretrained_backbone_layout_mismatch_is_a_clear_error(tmp_path):
         build().load_pretrained_backbone(str(tmp_path / "other"))
 
 
-def test_readme_python_quickstart_runs(tmp_path, monkeypatch):
+def test_python_docs_quickstart_runs(tmp_path, monkeypatch):
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    code = re.search(r"## Python quickstart\n\n```python\n(.*?)```", readme, re.S).group(1)
+    page = (Path(__file__).resolve().parents[1] / "docs" / "python.md").read_text()
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)  # the page's first example
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    exec(compile(code, "docs/python.md", "exec"), namespace)
     assert namespace["probabilities"].shape == (2, 3) and namespace["attention"].shape == (2, 8, 3, 14 * 12)
     assert (tmp_path / "my-model" / "modeling_resnet_lstm_attention.py").exists()
 

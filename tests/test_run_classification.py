@@ -61,6 +61,22 @@ def test_readme_demo_writes_results_above_chance(trained):
         assert (trained / name).exists()
 
 
+def test_readme_python_snippet_runs_on_the_demo_model(trained, tmp_path, monkeypatch):
+    from face_attributes.data.synthetic import make_face
+
+    code = re.search(r"## Python in a few lines\n\n```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(
+        1
+    )
+    make_face(0, "test", 0).image.save(tmp_path / "face.jpg")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code.replace("outputs/synthetic", str(trained)), "README.md", "exec"), namespace)
+    scores = namespace["classifier"]("face.jpg", top_k=8)
+    assert len(scores) == 8 and {s["label"] for s in scores} == set(
+        json.loads((trained / "thresholds.json").read_text())
+    )
+
+
 def test_model_card_loads_with_hub_metadata_and_the_test_metrics(trained):
     from huggingface_hub import ModelCard
 
