@@ -87,8 +87,9 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             read, each token's value the mean of that map under the token (a window centred like a strided
             convolution). An earlier stage than the token stage sees less of the face around each position, so what
             a query reads comes from near where it attends (to about one token: neighbouring values can carry the
-            same attribute, docs/attention.md's probe): this is what makes the maps point at the evidence. The token stage's own name reads the tokens themselves. Must not come after the
-            token stage. A config.json saved before this field existed loads with the token stage, as it was saved.
+            same attribute, docs/attention.md's probe): this is what makes the maps point at the evidence. The
+            token stage's own name reads the tokens themselves. Must not come after the token stage. A config.json
+            saved before this field existed loads with the token stage, as it was saved.
         attention_grid (`str`, *optional*, defaults to `"tokens"`):
             With `pooling="attribute_queries"`: the grid the queries attend over. `"tokens"`: the token grid, each
             token's value the `value_stage` features under it. `"value_stage"`: the value stage's own, finer grid
