@@ -55,6 +55,12 @@ from face_attributes.training.checkpoints import (
     finished_model_source,
     finished_steps,
 )
+from face_attributes.training.group_metrics import (
+    check_group_columns,
+    group_metric_table,
+    summary_metrics,
+    write_group_tables,
+)
 from face_attributes.training.metrics import choose_thresholds, make_compute_metrics, sigmoid, write_attribute_table
 from face_attributes.training.model_card import DataSource, write_model_card
 from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
@@ -143,6 +149,14 @@ class DataTrainingArguments:
     image_column: str = field(default="image", metadata={"help": "Column holding the images."})
     label_columns: list[str] = field(
         default_factory=lambda: ["Male"], metadata={"help": "Attribute columns to learn, or `all` (40 for CelebA)."}
+    )
+    group_columns: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Label columns that define groups, e.g. `Male Young`: evaluation and prediction add, per attribute "
+            "and group, accuracy, TPR, FPR and positive rate, their largest gaps and the worst group's accuracy "
+            "(<split>_group_metrics.csv/.json; means in all_results.json; the largest gaps in the model card)."
+        },
     )
     validation_split_percentage: float = field(
         default=20.0, metadata={"help": "Percent of train carved out (stratified) when there is no validation split."}
@@ -356,8 +370,10 @@ def load_data(data_args: DataTrainingArguments, model_args: ModelArguments, trai
         label_names = resolve_label_columns(dataset, data_args.label_columns)
         columns = next(iter(dataset.values())).column_names
         source = describe_data(data_args, columns)
-        unused = [c for c in columns if c not in ("image", *label_names)]
-        dataset = normalize_labels(dataset.remove_columns(unused), label_names)
+        check_group_columns(data_args.group_columns, columns)
+        group_only = [c for c in data_args.group_columns if c not in label_names]
+        unused = [c for c in columns if c not in ("image", *label_names, *group_only)]
+        dataset = normalize_labels(dataset.remove_columns(unused), [*label_names, *group_only])
         dataset = drop_unreadable_images(
             dataset, strict=data_args.strict_images, num_proc=data_args.preprocessing_num_workers
         )
@@ -433,9 +449,34 @@ def build_trainer(
     return trainer, dataset
 
 
-def predict_split(trainer: Trainer, split: datasets.Dataset, prefix: str, label_names: list[str]):
-    """Predict, log and save `prefix_*` metrics and the per-attribute table; returns the PredictionOutput."""
+def split_off_groups(dataset: datasets.DatasetDict, group_columns: list[str], label_names: list[str]):
+    """({split: (group columns, their values (N, G))}, the dataset without the group columns that are not labels):
+    the input pipeline reads only the labels."""
+    if not group_columns:
+        return {}, dataset
+    groups = {name: (group_columns, label_matrix(split, group_columns)) for name, split in dataset.items()}
+    return groups, dataset.remove_columns([c for c in group_columns if c not in label_names])
+
+
+def predict_split(
+    trainer: Trainer,
+    split: datasets.Dataset,
+    prefix: str,
+    label_names: list[str],
+    groups: tuple[list[str], np.ndarray] | None = None,
+):
+    """Predict, log and save `prefix_*` metrics and the per-attribute table (with `groups`, (group columns, their
+    values (N, G)), the per-group table too); returns the PredictionOutput."""
     output = trainer.predict(split, metric_key_prefix=prefix)
+    if groups is not None:
+        group_columns, group_values = groups
+        decisions = (sigmoid(output.predictions) >= 0.5).astype(np.int8)
+        rows, summaries = group_metric_table(
+            decisions, output.label_ids.astype(np.int8), group_values, label_names, group_columns, prefix
+        )
+        output.metrics.update(summary_metrics(summaries, prefix))
+        if trainer.is_world_process_zero():
+            write_group_tables(trainer.args.output_dir, prefix, rows)
     trainer.log_metrics(prefix, output.metrics)
     trainer.save_metrics(prefix, output.metrics)
     if trainer.is_world_process_zero():
@@ -443,18 +484,22 @@ def predict_split(trainer: Trainer, split: datasets.Dataset, prefix: str, label_
     return output
 
 
-def evaluate_and_choose_thresholds(trainer: Trainer, split: datasets.Dataset, label_names: list[str]) -> dict:
+def evaluate_and_choose_thresholds(
+    trainer: Trainer, split: datasets.Dataset, label_names: list[str], groups: tuple | None = None
+) -> dict:
     """Validation metrics, and the per-attribute thresholds that maximise balanced accuracy (thresholds.json)."""
-    output = predict_split(trainer, split, "eval", label_names)
+    output = predict_split(trainer, split, "eval", label_names, groups)
     if trainer.is_world_process_zero():
         thresholds = choose_thresholds(sigmoid(output.predictions), output.label_ids)
         save_thresholds(trainer.args.output_dir, label_names, thresholds)
     return output.metrics
 
 
-def predict_test_split(trainer: Trainer, split: datasets.Dataset, names: list[str], label_names: list[str]) -> dict:
+def predict_test_split(
+    trainer: Trainer, split: datasets.Dataset, names: list[str], label_names: list[str], groups: tuple | None = None
+) -> dict:
     """Test metrics, and predictions.csv (a probability and a 0/1 decision at 0.5 per attribute and image)."""
-    output = predict_split(trainer, split, "test", label_names)
+    output = predict_split(trainer, split, "test", label_names, groups)
     if trainer.is_world_process_zero():
         write_predictions_csv(
             os.path.join(trainer.args.output_dir, "predictions.csv"),
@@ -520,6 +565,7 @@ def main(argv: list[str] | None = None) -> dict:
     set_seed(training_args.seed)
 
     dataset, label_names, source = load_data(data_args, model_args, training_args)
+    groups, dataset = split_off_groups(dataset, data_args.group_columns, label_names)
     test_names = file_names(dataset["test"]) if training_args.do_predict else None
 
     train_labels = label_matrix(dataset["train"], label_names) if "train" in dataset else None
@@ -533,9 +579,11 @@ def main(argv: list[str] | None = None) -> dict:
     if training_args.do_train:
         results.update(train(trainer, checkpoint))
     if training_args.do_eval:
-        results.update(evaluate_and_choose_thresholds(trainer, dataset["validation"], label_names))
+        results.update(
+            evaluate_and_choose_thresholds(trainer, dataset["validation"], label_names, groups.get("validation"))
+        )
     if training_args.do_predict:
-        results.update(predict_test_split(trainer, dataset["test"], test_names, label_names))
+        results.update(predict_test_split(trainer, dataset["test"], test_names, label_names, groups.get("test")))
 
     if trainer.is_world_process_zero():
         write_results(trainer, results, model_args, data_args, label_names, source)

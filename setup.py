@@ -23,6 +23,8 @@ setup(
         "pillow>=11",
         "numpy>=2",
         "matplotlib>=3.9",
+        # --group_columns: per-group metrics through fairlearn's MetricFrame (it brings scikit-learn).
+        "fairlearn>=0.15",
     ],
     extras_require={
         # Face detection for your own photos: MTCNN weights ship inside the wheel. Not 2.6.0: it pins torch<2.3.

@@ -332,3 +332,31 @@ def test_card_base_model_is_the_hub_id_the_weights_started_from(tmp_path):
     assert base(backbone_name_or_path="none") is None
     assert base(backbone_name_or_path=str(tmp_path)) is None  # a local folder: no Hub id to link
     assert base(model_name_or_path="someone/face-model", backbone_name_or_path="none") == "someone/face-model"
+
+
+def test_group_columns_write_group_tables_means_and_the_cards_bias_table(tmp_path):
+    from huggingface_hub import ModelCard
+
+    output_dir = tmp_path / "groups"
+    arguments = [*TINY, "--label_columns", "Smiling", "Eyeglasses", "Male", "--group_columns", "Male", "Wearing_Hat"]
+    results = run_classification.main(
+        [*arguments, "--output_dir", str(output_dir), *shlex.split("--do_train --do_eval --do_predict --max_steps 2")]
+    )
+    for prefix in ("eval", "test"):
+        rows = json.loads((output_dir / f"{prefix}_group_metrics.json").read_text())
+        assert {row["attribute"] for row in rows} == {"Smiling", "Eyeglasses"}  # Male is a group column
+        assert {row["group"] for row in rows} <= {f"Male={m} Wearing_Hat={h}" for m in (0, 1) for h in (0, 1)}
+        assert sum(row["count"] for row in rows if row["attribute"] == "Smiling") == {"eval": 64, "test": 32}[prefix]
+        assert (output_dir / f"{prefix}_group_metrics.csv").read_text().startswith("attribute,group,count,accuracy")
+        gaps = [results[f"{prefix}_equalized_odds_gap_{name}"] for name in ("Smiling", "Eyeglasses")]
+        assert results[f"{prefix}_equalized_odds_gap"] == pytest.approx(np.mean(gaps))
+    saved = json.loads((output_dir / "all_results.json").read_text())
+    assert saved["test_worst_group_accuracy"] == results["test_worst_group_accuracy"]
+    card = ModelCard.load(output_dir / "README.md").text
+    assert "groups by Male, Wearing_Hat" in card and "| equalized-odds gap |" in card
+    assert f"| Smiling | {results['test_equalized_odds_gap_Smiling']:.3f} |" in card
+
+
+def test_unknown_group_column_stops_before_training(tmp_path):
+    with pytest.raises(ValueError, match=r"--group_columns \['Age'\] not in the dataset"):
+        run_classification.main([*TINY, "--group_columns", "Age", "--output_dir", str(tmp_path), "--do_train"])

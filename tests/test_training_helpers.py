@@ -151,3 +151,56 @@ def test_plain_baseline_from_the_command_line_is_resnet_plus_linear():
     model = run_classification.build_model(model_args, ["Male", "Bald"], None)
     assert model.config.sequence_encoder == "none" and model.config.pooling == "global_average"
     assert sum(p.numel() for p in model.parameters()) == 11_176_512 + 512 * 2 + 2
+
+
+# ---------------------------------------------------------------- group metrics (--group_columns)
+
+
+def test_group_metrics_equal_a_hand_count():
+    from face_attributes.training.group_metrics import group_metric_table, summary_metrics
+
+    # Attribute A over 8 images, four men (Male=1) then four others.
+    labels = np.array([[1], [1], [0], [0], [1], [0], [0], [0]])
+    decisions = np.array([[1], [0], [0], [1], [1], [0], [0], [1]])
+    male = np.array([[1], [1], [1], [1], [0], [0], [0], [0]])
+    rows, summaries = group_metric_table(decisions, labels, male, ["A"], ["Male"], "test")
+    by_group = {row["group"]: row for row in rows}
+    # Men: labels 1 1 0 0, decisions 1 0 0 1; others: labels 1 0 0 0, decisions 1 0 0 1.
+    assert by_group["Male=1"] == {
+        "attribute": "A",
+        "group": "Male=1",
+        "count": 4,
+        "accuracy": 2 / 4,
+        "true_positive_rate": 1 / 2,
+        "false_positive_rate": 1 / 2,
+        "positive_rate": 2 / 4,
+    }
+    assert by_group["Male=0"]["accuracy"] == 3 / 4 and by_group["Male=0"]["true_positive_rate"] == 1.0
+    assert by_group["Male=0"]["false_positive_rate"] == pytest.approx(1 / 3)
+    # Gaps: TPR 1 − 1/2, FPR 1/2 − 1/3 → equalized odds 1/2; positive rates equal; cells (Male × A): worst 1/2.
+    assert summaries["A"] == {
+        "equalized_odds_gap": 0.5,
+        "demographic_parity_gap": 0.0,
+        "worst_group_accuracy": 0.5,
+        "worst_cell_accuracy": 0.5,
+    }
+    assert summary_metrics(summaries, "test")["test_equalized_odds_gap"] == 0.5
+
+
+def test_group_metrics_leave_out_undefined_rates_and_warn_about_empty_groups_and_own_columns(caplog):
+    from face_attributes.training.group_metrics import check_group_columns, group_metric_table
+
+    # Two group columns: the group Male=0 Young=0 has no example; Male=1 Young=1 has no positive of A (no TPR).
+    labels = np.array([[1, 1], [0, 1], [0, 0], [1, 0], [0, 1]])  # columns A, Male
+    decisions = np.array([[1, 1], [1, 1], [0, 0], [0, 0], [0, 1]])
+    groups = np.array([[1, 0], [1, 1], [0, 1], [0, 1], [1, 1]])  # Male, Young
+    with caplog.at_level("WARNING"):
+        rows, summaries = group_metric_table(decisions, labels, groups, ["A", "Male"], ["Male", "Young"], "eval")
+    assert "Male=0 Young=0" in caplog.text and "['Male']" in caplog.text
+    assert set(summaries) == {"A"}  # Male is a group column: skipped, not a crash
+    no_positives = next(row for row in rows if row["group"] == "Male=1 Young=1")
+    assert np.isnan(no_positives["true_positive_rate"]) and no_positives["false_positive_rate"] == 1 / 2
+    # TPR gap from the two groups that have positives only (1 and 0), not from the NaN: 1.0.
+    assert summaries["A"]["equalized_odds_gap"] == 1.0
+    with pytest.raises(ValueError, match=r"\['Age'\] not in the dataset"):
+        check_group_columns(["Male", "Age"], ["image", "Male", "Young"])

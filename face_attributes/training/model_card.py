@@ -123,7 +123,7 @@ def card_body(
         f"`run_classification.py` on {source.name}, starting from {base_model or 'random weights'}.",
         results_section(label_names, metrics),
         USES_SECTION + (f"\n\n{CELEBA_LICENCE}" if source.celeba else ""),
-        limitations_section(source),
+        limitations_section(source) + group_gaps_section(metrics, arguments.get("group_columns") or []),
         training_section(source, metrics, arguments),
         thresholds_section(thresholds),
         HOW_TO_USE.format(folder=folder, top_k=len(label_names)),
@@ -184,6 +184,31 @@ def limitations_section(source: DataSource) -> str:
     if source.kind == "synthetic":
         lines.append("- Trained on cartoon faces only: its outputs on photographs mean nothing.")
     return "\n".join(lines)
+
+
+def group_gaps_section(metrics: dict, group_columns: list[str], shown: int = 5) -> str:
+    """The attributes with the largest equalized-odds gaps between the groups of `--group_columns` (test split if
+    it ran, else validation), or nothing when the run measured no groups."""
+    prefix = "test" if "test_equalized_odds_gap" in metrics else "eval"
+    key = f"{prefix}_equalized_odds_gap_"
+    gaps = {name[len(key) :]: value for name, value in metrics.items() if name.startswith(key) and _finite(value)}
+    if not gaps:
+        return ""
+    largest = sorted(gaps, key=gaps.get, reverse=True)[:shown]
+    rows = "\n".join(
+        f"| {name} | {gaps[name]:.3f} | {_fmt(metrics.get(f'{prefix}_demographic_parity_gap_{name}'))} | "
+        f"{_fmt(metrics.get(f'{prefix}_worst_group_accuracy_{name}'))} | "
+        f"{_fmt(metrics.get(f'{prefix}_worst_cell_accuracy_{name}'))} |"
+        for name in largest
+    )
+    return (
+        f"\n\nMeasured on this run's {RESULT_SPLITS[prefix]} split, groups by {', '.join(group_columns)} "
+        f"(`{prefix}_group_metrics.csv` has every attribute and group): the {len(largest)} attributes with the largest "
+        "equalized-odds gap (the largest difference between groups in true or false positive rate, decisions at 0.5); "
+        "the worst cell is the worst group crossed with the attribute's own value.\n\n"
+        "| attribute | equalized-odds gap | demographic-parity gap | worst group accuracy | worst cell accuracy |\n"
+        f"|---|---|---|---|---|\n{rows}"
+    )
 
 
 def training_section(source: DataSource, metrics: dict, arguments: dict) -> str:
