@@ -49,6 +49,7 @@ from face_attributes.data.sources import describe_source, is_celeba, load_source
 from face_attributes.inference.predictions import write_predictions_csv
 from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
 from face_attributes.training.cached_trainer import CachedPixelsTrainer
+from face_attributes.training.calibration import calibration_metrics, write_reliability
 from face_attributes.training.checkpoints import (
     checkpoint_problem,
     find_resumable_checkpoint,
@@ -465,15 +466,18 @@ def predict_split(
     label_names: list[str],
     groups: tuple[list[str], np.ndarray] | None = None,
 ):
-    """Predict, log and save `prefix_*` metrics and the per-attribute table (with `groups`, (group columns, their
-    values (N, G)), the per-group table too); returns the PredictionOutput."""
+    """Predict, log and save `prefix_*` metrics (calibration among them), the per-attribute table and the reliability
+    bins (with `groups`, (group columns, their values (N, G)), the per-group table too); returns the
+    PredictionOutput."""
     output = trainer.predict(split, metric_key_prefix=prefix)
+    probabilities, labels = sigmoid(output.predictions), output.label_ids.astype(np.int8)
+    output.metrics.update(calibration_metrics(probabilities, labels, label_names, prefix))
+    if trainer.is_world_process_zero():
+        write_reliability(trainer.args.output_dir, prefix, probabilities, labels, label_names)
     if groups is not None:
         group_columns, group_values = groups
-        decisions = (sigmoid(output.predictions) >= 0.5).astype(np.int8)
-        rows, summaries = group_metric_table(
-            decisions, output.label_ids.astype(np.int8), group_values, label_names, group_columns, prefix
-        )
+        decisions = (probabilities >= 0.5).astype(np.int8)
+        rows, summaries = group_metric_table(decisions, labels, group_values, label_names, group_columns, prefix)
         output.metrics.update(summary_metrics(summaries, prefix))
         if trainer.is_world_process_zero():
             write_group_tables(trainer.args.output_dir, prefix, rows)

@@ -25,6 +25,8 @@ setup(
         "matplotlib>=3.9",
         # --group_columns: per-group metrics through fairlearn's MetricFrame (it brings scikit-learn).
         "fairlearn>=0.15",
+        # Expected calibration error (binary_calibration_error), computed at every evaluation.
+        "torchmetrics>=1.9",
     ],
     extras_require={
         # Face detection for your own photos: MTCNN weights ship inside the wheel. Not 2.6.0: it pins torch<2.3.

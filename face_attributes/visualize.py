@@ -124,3 +124,29 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
     figure.savefig(output_path, dpi=DPI)
     plt.close(figure)
     return plotted
+
+
+def plot_reliability(reliability: dict, attributes: list[str], output_path: str) -> list[str]:
+    """A reliability diagram per attribute from `<split>_reliability.json`: the share of positives against the mean
+    probability in each bin (the diagonal is perfect calibration), point sizes by count; returns the plotted names."""
+    columns = min(4, len(attributes))
+    rows = -(-len(attributes) // columns)  # ceil
+    figure, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), dpi=DPI, squeeze=False)
+    for axis, name in zip(axes.flat, attributes):
+        bins = [b for b in reliability[name]["bins"] if b["count"]]
+        axis.plot([0, 1], [0, 1], color="grey", linewidth=1)
+        axis.scatter(
+            [b["mean_probability"] for b in bins],
+            [b["positive_rate"] for b in bins],
+            s=[10 + 90 * b["count"] / max(x["count"] for x in bins) for b in bins],
+        )
+        axis.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} (ECE {reliability[name]['ece']:.3f})")
+        axis.title.set_fontsize(9)
+    for axis in axes.flat[len(attributes) :]:
+        axis.axis("off")
+    figure.supxlabel("mean predicted probability in the bin")
+    figure.supylabel("share of positives in the bin")
+    figure.tight_layout()
+    figure.savefig(output_path, dpi=DPI)
+    plt.close(figure)
+    return attributes

@@ -77,6 +77,23 @@ def test_readme_python_snippet_runs_on_the_demo_model(trained, tmp_path, monkeyp
     )
 
 
+def test_calibration_metrics_and_the_reliability_diagram(trained, tmp_path):
+    from testing_utils import script
+
+    results = json.loads((trained / "all_results.json").read_text())
+    reliability = json.loads((trained / "test_reliability.json").read_text())
+    assert set(reliability) == set(json.loads((trained / "thresholds.json").read_text()))
+    per_attribute = [results[f"test_ece_{name}"] for name in reliability]
+    assert results["test_ece"] == pytest.approx(np.mean(per_attribute)) and 0 <= min(per_attribute)
+    assert all(reliability[name]["ece"] == pytest.approx(results[f"test_ece_{name}"]) for name in reliability)
+    assert sum(b["count"] for b in reliability["Male"]["bins"]) == 32  # the test subset
+    output = tmp_path / "reliability.png"
+    plotted = script("plot_reliability").main(
+        [str(trained), "--attributes", "Male", "Smiling", "--output", str(output)]
+    )
+    assert plotted == ["Male", "Smiling"] and output.stat().st_size > 5000
+
+
 def test_model_card_loads_with_hub_metadata_and_the_test_metrics(trained):
     from huggingface_hub import ModelCard
 

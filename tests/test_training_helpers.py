@@ -204,3 +204,24 @@ def test_group_metrics_leave_out_undefined_rates_and_warn_about_empty_groups_and
     assert summaries["A"]["equalized_odds_gap"] == 1.0
     with pytest.raises(ValueError, match=r"\['Age'\] not in the dataset"):
         check_group_columns(["Male", "Age"], ["image", "Male", "Young"])
+
+
+def test_expected_calibration_error_equals_a_hand_count():
+    from face_attributes.training.calibration import expected_calibration_errors, reliability_bins
+
+    # One image per bin of 15: |0.9 − 1|, |0.8 − 0|, |0.2 − 0|, |0.6 − 1|, each a quarter of the images.
+    probabilities = np.array([[0.9], [0.8], [0.2], [0.6]])
+    labels = np.array([[1], [0], [0], [1]])
+    assert expected_calibration_errors(probabilities, labels)[0] == pytest.approx((0.1 + 0.8 + 0.2 + 0.4) / 4)
+    bins = reliability_bins(probabilities[:, 0], labels[:, 0])
+    assert len(bins) == 15 and sum(b["count"] for b in bins) == 4
+    full = [b for b in bins if b["count"]]
+    assert [(b["mean_probability"], b["positive_rate"]) for b in full] == [
+        (0.2, 0.0),
+        (0.6, 1.0),
+        (0.8, 0.0),
+        (0.9, 1.0),
+    ]
+    # A calibrated attribute: within each bin the share of positives equals the probability.
+    calibrated = np.repeat([[0.25], [0.75]], 4, axis=0)
+    assert expected_calibration_errors(calibrated, np.array([[1], [0], [0], [0], [1], [1], [1], [0]]))[0] == 0.0

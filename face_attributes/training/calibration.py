@@ -1,0 +1,69 @@
+# Copyright 2026 The face-attributes Authors. All rights reserved.
+# SPDX-License-Identifier: MIT
+"""Does a probability of 0.9 mean 90 %? Expected calibration error and reliability bins, per attribute.
+
+Convention: each attribute is its own binary problem, calibrated on the positive class — the sigmoid probability
+p is compared with the 0/1 label (not the top-label confidence max(p, 1 − p)). 15 equal-width bins over [0, 1];
+ECE = Σ_b (n_b / N) · |mean p in b − share of positives in b|, computed by torchmetrics'
+`binary_calibration_error` (norm "l1").
+"""
+
+import json
+import os
+
+import numpy as np
+import torch
+from torchmetrics.functional.classification import binary_calibration_error
+
+ECE_BINS = 15
+
+
+def expected_calibration_errors(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> np.ndarray:
+    """ECE of each attribute (L,) from probabilities and 0/1 labels (N, L)."""
+    predictions = torch.as_tensor(probabilities, dtype=torch.float64).T.contiguous()  # (L, N): one row an attribute
+    targets = torch.as_tensor(labels).long().T.contiguous()
+    return np.array(
+        [binary_calibration_error(p, t, n_bins=bins, norm="l1").item() for p, t in zip(predictions, targets)]
+    )
+
+
+def reliability_bins(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> list[dict]:
+    """Per bin of one attribute's probabilities: its edges, count, mean probability and share of positives (the
+    points of a reliability diagram; empty bins have None)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    # Bin b holds [edges[b], edges[b + 1]), the last also 1.0: as torchmetrics bins them.
+    index = np.clip(np.searchsorted(edges, probabilities, side="right") - 1, 0, bins - 1)  # (N,)
+    rows = []
+    for b in range(bins):
+        chosen = index == b
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": int(chosen.sum()),
+                "mean_probability": float(probabilities[chosen].mean()) if chosen.any() else None,
+                "positive_rate": float(labels[chosen].mean()) if chosen.any() else None,
+            }
+        )
+    return rows
+
+
+def calibration_metrics(probabilities: np.ndarray, labels: np.ndarray, label_names: list[str], prefix: str) -> dict:
+    """`<prefix>_ece` (the mean over attributes) and `<prefix>_ece_<attribute>`, for all_results.json."""
+    errors = expected_calibration_errors(probabilities, labels)
+    return {
+        f"{prefix}_ece": float(errors.mean()),
+        **{f"{prefix}_ece_{n}": float(e) for n, e in zip(label_names, errors)},
+    }
+
+
+def write_reliability(output_dir: str, prefix: str, probabilities: np.ndarray, labels: np.ndarray, names: list[str]):
+    """`<prefix>_reliability.json`: each attribute's ECE and reliability bins (`scripts/plot_reliability.py` draws
+    them)."""
+    errors = expected_calibration_errors(probabilities, labels)
+    table = {
+        name: {"ece": float(errors[i]), "bins": reliability_bins(probabilities[:, i], labels[:, i])}
+        for i, name in enumerate(names)
+    }
+    with open(os.path.join(output_dir, f"{prefix}_reliability.json"), "w") as f:
+        json.dump(table, f, indent=2)
