@@ -49,7 +49,7 @@ from face_attributes.data.sources import describe_source, is_celeba, load_source
 from face_attributes.inference.predictions import write_predictions_csv
 from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
 from face_attributes.training.cached_trainer import CachedPixelsTrainer
-from face_attributes.training.calibration import calibration_metrics, write_reliability
+from face_attributes.training.calibration import calibration_metrics, expected_calibration_errors, write_reliability
 from face_attributes.training.checkpoints import (
     checkpoint_problem,
     find_resumable_checkpoint,
@@ -471,9 +471,10 @@ def predict_split(
     PredictionOutput."""
     output = trainer.predict(split, metric_key_prefix=prefix)
     probabilities, labels = sigmoid(output.predictions), output.label_ids.astype(np.int8)
-    output.metrics.update(calibration_metrics(probabilities, labels, label_names, prefix))
+    errors = expected_calibration_errors(probabilities, labels)
+    output.metrics.update(calibration_metrics(errors, label_names, prefix))
     if trainer.is_world_process_zero():
-        write_reliability(trainer.args.output_dir, prefix, probabilities, labels, label_names)
+        write_reliability(trainer.args.output_dir, prefix, probabilities, labels, label_names, errors)
     if groups is not None:
         group_columns, group_values = groups
         decisions = (probabilities >= 0.5).astype(np.int8)

@@ -48,19 +48,20 @@ def reliability_bins(probabilities: np.ndarray, labels: np.ndarray, bins: int = 
     return rows
 
 
-def calibration_metrics(probabilities: np.ndarray, labels: np.ndarray, label_names: list[str], prefix: str) -> dict:
-    """`<prefix>_ece` (the mean over attributes) and `<prefix>_ece_<attribute>`, for all_results.json."""
-    errors = expected_calibration_errors(probabilities, labels)
+def calibration_metrics(errors: np.ndarray, label_names: list[str], prefix: str) -> dict:
+    """`<prefix>_ece` (the mean over attributes) and `<prefix>_ece_<attribute>` from the ECEs (L,), for
+    all_results.json."""
     return {
         f"{prefix}_ece": float(errors.mean()),
         **{f"{prefix}_ece_{n}": float(e) for n, e in zip(label_names, errors)},
     }
 
 
-def write_reliability(output_dir: str, prefix: str, probabilities: np.ndarray, labels: np.ndarray, names: list[str]):
-    """`<prefix>_reliability.json`: each attribute's ECE and reliability bins (`scripts/plot_reliability.py` draws
-    them)."""
-    errors = expected_calibration_errors(probabilities, labels)
+def write_reliability(
+    output_dir: str, prefix: str, probabilities: np.ndarray, labels: np.ndarray, names: list[str], errors: np.ndarray
+) -> None:
+    """`<prefix>_reliability.json`: each attribute's ECE (`errors`, (L,)) and reliability bins
+    (`scripts/plot_reliability.py` draws them)."""
     table = {
         name: {"ece": float(errors[i]), "bins": reliability_bins(probabilities[:, i], labels[:, i])}
         for i, name in enumerate(names)
