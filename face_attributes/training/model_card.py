@@ -17,12 +17,12 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .metrics import METRIC_NAMES
 
+CELEBA_LICENCE_LINK = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CELEBA_LICENCE = (
     "Trained on CelebA, which is available for non-commercial research purposes only "
-    "(https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html): this model inherits that restriction. Do not use it "
+    f"({CELEBA_LICENCE_LINK}): this model inherits that restriction. Do not use it "
     "commercially, and do not use it to identify people."
 )
-CELEBA_LICENCE_LINK = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CELEBA_CITATION = """@inproceedings{liu2015faceattributes,
   title     = {Deep Learning Face Attributes in the Wild},
   author    = {Liu, Ziwei and Luo, Ping and Wang, Xiaogang and Tang, Xiaoou},
@@ -62,14 +62,14 @@ def write_model_card(
     """README.md in the output folder: Hub metadata, results, intended use, limitations, data and compute,
     thresholds, how to load it, citations and the training arguments (local paths left out)."""
     card = ModelCard(
-        f"---\n{card_metadata(label_names, metrics, source, base_model).to_yaml()}\n---\n"
+        f"---\n{card_metadata(metrics, source, base_model).to_yaml()}\n---\n"
         + card_body(output_dir, label_names, metrics, source, arguments, base_model, thresholds)
     )
     card.save(os.path.join(output_dir, "README.md"))
     return card
 
 
-def card_metadata(label_names: list[str], metrics: dict, source: DataSource, base_model: str | None) -> ModelCardData:
+def card_metadata(metrics: dict, source: DataSource, base_model: str | None) -> ModelCardData:
     licence = (
         dict(license="other", license_name="celeba-research-only", license_link=CELEBA_LICENCE_LINK)
         if source.celeba
