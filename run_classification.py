@@ -16,7 +16,6 @@ import os
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 
 import datasets
@@ -47,9 +46,19 @@ from face_attributes.data.images import (
 from face_attributes.data.labels import config_label_names, make_splits, normalize_labels, resolve_label_columns
 from face_attributes.data.sources import describe_source, is_celeba, load_source, source_kind
 from face_attributes.inference.predictions import write_predictions_csv
+from face_attributes.inference.temperatures import (
+    TEMPERATURES_FILE,
+    calibrated_probabilities,
+    load_temperatures,
+    save_temperatures,
+)
 from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
-from face_attributes.training.cached_trainer import CachedPixelsTrainer
-from face_attributes.training.calibration import calibration_metrics, expected_calibration_errors, write_reliability
+from face_attributes.training.calibration import (
+    calibration_metrics,
+    expected_calibration_errors,
+    fit_temperatures,
+    write_reliability,
+)
 from face_attributes.training.checkpoints import (
     checkpoint_problem,
     find_resumable_checkpoint,
@@ -62,10 +71,12 @@ from face_attributes.training.group_metrics import (
     summary_metrics,
     write_group_tables,
 )
+from face_attributes.training.group_sampling import group_balanced_sampler
 from face_attributes.training.metrics import choose_thresholds, make_compute_metrics, sigmoid, write_attribute_table
 from face_attributes.training.model_card import DataSource, write_model_card
 from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
 from face_attributes.training.seeded_augmentation import EpochToDataset, SeededAugmentation
+from face_attributes.training.trainer import AttributeTrainer
 from face_attributes.training.uint8_cache import CachedBatchCollator, build_uint8_cache
 
 logger = logging.getLogger(__name__)
@@ -159,6 +170,29 @@ class DataTrainingArguments:
             "(<split>_group_metrics.csv/.json; means in all_results.json; the largest gaps in the model card)."
         },
     )
+    calibrate: str = field(
+        default="none",
+        metadata={
+            "help": "`temperature`: fit one temperature per attribute on validation (--do_eval), saved as "
+            "temperatures.json; the folder's probabilities become sigmoid(logit / T) everywhere (pipeline, "
+            "predict.py, web demo, ONNX), and evaluation adds the ECE after scaling (`<split>_calibrated_ece`).",
+            "choices": ["none", "temperature"],
+        },
+    )
+    group_sampling: str = field(
+        default="none",
+        metadata={
+            "help": "`balanced`: draw training images so that every group of --group_columns × --group_target is "
+            "equally likely (upsampling the rare ones, as in Sagawa et al. 2020); `none`: ordinary shuffling.",
+            "choices": ["none", "balanced"],
+        },
+    )
+    group_target: str | None = field(
+        default=None,
+        metadata={
+            "help": "The attribute crossed with --group_columns for --group_sampling (default: the first label)."
+        },
+    )
     validation_split_percentage: float = field(
         default=20.0, metadata={"help": "Percent of train carved out (stratified) when there is no validation split."}
     )
@@ -189,6 +223,8 @@ class DataTrainingArguments:
             raise ValueError("Pass --dataset_name, --data_dir or --train_dir.")
         if not 0 <= self.validation_split_percentage < 100:
             raise ValueError("--validation_split_percentage must be in [0, 100).")
+        if self.group_sampling != "none" and not self.group_columns:
+            raise ValueError(f"--group_sampling {self.group_sampling} needs --group_columns (e.g. `Male`).")
 
 
 def parse_args(argv: list[str] | None):
@@ -418,25 +454,29 @@ def label_matrix(split: datasets.Dataset, label_names: list[str]) -> np.ndarray:
 
 
 def build_trainer(
-    model, dataset, data_args: DataTrainingArguments, training_args: TrainingArguments, label_names: list[str]
+    model,
+    dataset,
+    data_args: DataTrainingArguments,
+    training_args: TrainingArguments,
+    label_names: list[str],
+    train_sampler: torch.utils.data.Sampler | None = None,
 ):
     """The input pipeline (the uint8 cache, or per-image transforms) and the Trainer; returns (trainer, dataset)."""
     image_size = model.config.image_size
     if data_args.preprocessing_cache:
         with training_args.main_process_first(desc="uint8 preprocessing cache"):
             dataset = build_uint8_cache(dataset, image_size, label_names, data_args.preprocessing_num_workers)
-        trainer_class = partial(CachedPixelsTrainer, image_size=image_size)
-        data_collator = CachedBatchCollator(label_names)
+        data_collator, cache_image_size = CachedBatchCollator(label_names), image_size
     else:
         train_transform, eval_transform = build_transforms(image_size)
         for split, ds in dataset.items():
             transform = train_transform if split == "train" else eval_transform
             ds.set_transform(make_batch_transform(transform, label_names))
-        trainer_class, data_collator = Trainer, collate
+        data_collator, cache_image_size = collate, None
 
     # Augmentation seeded per (seed, epoch, sample): a resumed run sees the same crops and flips.
     train_dataset = SeededAugmentation(dataset["train"], training_args.seed) if training_args.do_train else None
-    trainer = trainer_class(
+    trainer = AttributeTrainer(
         model=model,
         args=training_args,
         train_dataset=train_dataset,
@@ -444,10 +484,28 @@ def build_trainer(
         data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
         processing_class=build_image_processor(image_size),
+        image_size=cache_image_size,
+        train_sampler=train_sampler,
     )
     if train_dataset is not None:
         trainer.add_callback(EpochToDataset(train_dataset))
     return trainer, dataset
+
+
+def make_train_sampler(
+    data_args: DataTrainingArguments, groups: dict, dataset: datasets.DatasetDict, label_names: list[str], seed: int
+):
+    """The group-balanced sampler of --group_sampling balanced over the train split, or None (ordinary shuffling)."""
+    if data_args.group_sampling == "none" or "train" not in dataset:
+        return None
+    target = data_args.group_target or label_names[0]
+    if target not in label_names:
+        raise ValueError(f"--group_target {target} is not among the labels {label_names}: pass one of them.")
+    if target in data_args.group_columns:
+        raise ValueError(f"--group_target {target} is also a group column: choose another target or group column.")
+    group_columns, group_values = groups["train"]
+    target_labels = label_matrix(dataset["train"], [target])[:, 0]
+    return group_balanced_sampler(group_values, target_labels, group_columns, target, seed)
 
 
 def split_off_groups(dataset: datasets.DatasetDict, group_columns: list[str], label_names: list[str]):
@@ -459,25 +517,32 @@ def split_off_groups(dataset: datasets.DatasetDict, group_columns: list[str], la
     return groups, dataset.remove_columns([c for c in group_columns if c not in label_names])
 
 
-def predict_split(
+def report_split(
     trainer: Trainer,
-    split: datasets.Dataset,
+    output,
     prefix: str,
     label_names: list[str],
     groups: tuple[list[str], np.ndarray] | None = None,
-):
-    """Predict, log and save `prefix_*` metrics (calibration among them), the per-attribute table and the reliability
-    bins (with `groups`, (group columns, their values (N, G)), the per-group table too); returns the
-    PredictionOutput."""
-    output = trainer.predict(split, metric_key_prefix=prefix)
-    probabilities, labels = sigmoid(output.predictions), output.label_ids.astype(np.int8)
-    errors = expected_calibration_errors(probabilities, labels)
-    output.metrics.update(calibration_metrics(errors, label_names, prefix))
-    if trainer.is_world_process_zero():
-        write_reliability(trainer.args.output_dir, prefix, probabilities, labels, label_names, errors)
+    temperatures: np.ndarray | None = None,
+) -> np.ndarray:
+    """Add to a PredictionOutput's metrics, log and save `prefix_*`: calibration (with `temperatures`, (L,), also after
+    temperature scaling, `prefix_calibrated_ece*`), and with `groups`, (group columns, their values (N, G)), the group
+    metrics; write the per-attribute, reliability and group tables. Returns the probabilities (N, L) the model folder
+    gives: calibrated when there are temperatures."""
+    logits, labels = torch.as_tensor(output.predictions), output.label_ids.astype(np.int8)
+    probabilities = sigmoid(output.predictions)
+    splits = [(prefix, probabilities)]
+    if temperatures is not None:
+        probabilities = calibrated_probabilities(logits.double(), temperatures).numpy()
+        splits.append((f"{prefix}_calibrated", probabilities))
+    for name, split_probabilities in splits:
+        errors = expected_calibration_errors(split_probabilities, labels)
+        output.metrics.update(calibration_metrics(errors, label_names, name))
+        if trainer.is_world_process_zero():
+            write_reliability(trainer.args.output_dir, name, split_probabilities, labels, label_names, errors)
     if groups is not None:
         group_columns, group_values = groups
-        decisions = (probabilities >= 0.5).astype(np.int8)
+        decisions = (probabilities >= 0.5).astype(np.int8)  # the same with or without temperatures
         rows, summaries = group_metric_table(decisions, labels, group_values, label_names, group_columns, prefix)
         output.metrics.update(summary_metrics(summaries, prefix))
         if trainer.is_world_process_zero():
@@ -486,34 +551,68 @@ def predict_split(
     trainer.save_metrics(prefix, output.metrics)
     if trainer.is_world_process_zero():
         write_attribute_table(trainer.args.output_dir, label_names, output.metrics, prefix)
-    return output
+    return probabilities
 
 
 def evaluate_and_choose_thresholds(
-    trainer: Trainer, split: datasets.Dataset, label_names: list[str], groups: tuple | None = None
-) -> dict:
-    """Validation metrics, and the per-attribute thresholds that maximise balanced accuracy (thresholds.json)."""
-    output = predict_split(trainer, split, "eval", label_names, groups)
+    trainer: Trainer,
+    split: datasets.Dataset,
+    label_names: list[str],
+    groups: tuple | None,
+    calibrate: str,
+    temperatures: np.ndarray | None,
+) -> tuple[dict, np.ndarray | None]:
+    """Validation metrics, the per-attribute temperatures (fitted with `calibrate="temperature"` and saved as
+    temperatures.json, else the given ones or None) and the thresholds that maximise balanced accuracy on the
+    probabilities the folder gives (thresholds.json); returns (the metrics, the temperatures)."""
+    output = trainer.predict(split, metric_key_prefix="eval")
+    if calibrate == "temperature":
+        temperatures = fit_temperatures(output.predictions, output.label_ids)
+        if trainer.is_world_process_zero():
+            save_temperatures(trainer.args.output_dir, label_names, temperatures)
+    probabilities = report_split(trainer, output, "eval", label_names, groups, temperatures)
     if trainer.is_world_process_zero():
-        thresholds = choose_thresholds(sigmoid(output.predictions), output.label_ids)
-        save_thresholds(trainer.args.output_dir, label_names, thresholds)
-    return output.metrics
+        save_thresholds(trainer.args.output_dir, label_names, choose_thresholds(probabilities, output.label_ids))
+    return output.metrics, temperatures
 
 
 def predict_test_split(
-    trainer: Trainer, split: datasets.Dataset, names: list[str], label_names: list[str], groups: tuple | None = None
+    trainer: Trainer,
+    split: datasets.Dataset,
+    names: list[str],
+    label_names: list[str],
+    groups: tuple | None = None,
+    temperatures: np.ndarray | None = None,
 ) -> dict:
-    """Test metrics, and predictions.csv (a probability and a 0/1 decision at 0.5 per attribute and image)."""
-    output = predict_split(trainer, split, "test", label_names, groups)
+    """Test metrics, and predictions.csv (a probability, calibrated with `temperatures`, and a 0/1 decision at 0.5 per
+    attribute and image)."""
+    output = trainer.predict(split, metric_key_prefix="test")
+    probabilities = report_split(trainer, output, "test", label_names, groups, temperatures)
     if trainer.is_world_process_zero():
         write_predictions_csv(
             os.path.join(trainer.args.output_dir, "predictions.csv"),
             names,
-            sigmoid(output.predictions),
+            probabilities,
             label_names,
             np.full(len(label_names), 0.5),
         )
     return output.metrics
+
+
+def saved_temperatures(model_args: ModelArguments, training_args: TrainingArguments, label_names: list[str]):
+    """The temperatures of the model an evaluation-only run reads (--model_name_or_path, a local folder), or None.
+    Training makes new weights, which an earlier run's temperatures.json in --output_dir does not fit: it is removed
+    (--calibrate temperature fits new ones)."""
+    stale = Path(training_args.output_dir, TEMPERATURES_FILE)
+    if training_args.do_train:
+        if stale.exists() and training_args.should_save:
+            logger.warning("Removing %s: an earlier run's; --calibrate temperature fits new ones.", stale)
+            stale.unlink()
+        return None
+    source = model_args.model_name_or_path
+    if not source or not Path(source, TEMPERATURES_FILE).exists():
+        return None
+    return load_temperatures(source, label_names)
 
 
 def write_results(
@@ -566,6 +665,8 @@ def main(argv: list[str] | None = None) -> dict:
     (model_args, data_args, training_args), argv = parse_args(argv)
     configure_training_arguments(training_args, argv)
     setup_logging(training_args)
+    if data_args.calibrate != "none" and not training_args.do_eval:
+        raise ValueError(f"--calibrate {data_args.calibrate} fits on the validation split: add --do_eval.")
     checkpoint = last_checkpoint(model_args, training_args)
     set_seed(training_args.seed)
 
@@ -579,16 +680,21 @@ def main(argv: list[str] | None = None) -> dict:
     if model_args.freeze_stages:
         freeze_backbone_stages(model, model_args.freeze_stages)
 
-    trainer, dataset = build_trainer(model, dataset, data_args, training_args, label_names)
+    train_sampler = make_train_sampler(data_args, groups, dataset, label_names, training_args.seed)
+    trainer, dataset = build_trainer(model, dataset, data_args, training_args, label_names, train_sampler)
     results: dict = {}
     if training_args.do_train:
         results.update(train(trainer, checkpoint))
+    temperatures = saved_temperatures(model_args, training_args, label_names)
     if training_args.do_eval:
-        results.update(
-            evaluate_and_choose_thresholds(trainer, dataset["validation"], label_names, groups.get("validation"))
+        metrics, temperatures = evaluate_and_choose_thresholds(
+            trainer, dataset["validation"], label_names, groups.get("validation"), data_args.calibrate, temperatures
         )
+        results.update(metrics)
     if training_args.do_predict:
-        results.update(predict_test_split(trainer, dataset["test"], test_names, label_names, groups.get("test")))
+        results.update(
+            predict_test_split(trainer, dataset["test"], test_names, label_names, groups.get("test"), temperatures)
+        )
 
     if trainer.is_world_process_zero():
         write_results(trainer, results, model_args, data_args, label_names, source)

@@ -9,6 +9,12 @@ Each run folder holds the `predictions.csv` that `run_classification.py --do_pre
 The labels come from the same data flags as training. Per attribute: both accuracies and their difference with a
 95 % interval for paired proportions (from the discordant pairs, as McNemar's test counts them); for the mean over
 attributes: a 95 % bootstrap interval over test images (2,000 resamples, seed 0: the same numbers every run).
+With `--group_columns Male`, per attribute also the accuracy of each cell (the groups crossed with the attribute's
+own value: Sagawa et al.'s groups, blond/not × male/female for Blond_Hair) with the same paired interval, and the
+worst cell of each run:
+
+    python scripts/compare_runs.py --data_dir celeba --baseline outputs/blond-male/erm/seed1 \
+        --runs outputs/blond-male/balanced/seed1 --group_columns Male
 """
 
 import argparse
@@ -97,6 +103,35 @@ def compare(
     return "\n".join(lines), summary
 
 
+def cell_table(
+    name: str, labels: np.ndarray, correct_a: np.ndarray, correct_b: np.ndarray, groups: np.ndarray, columns: list[str]
+) -> tuple[str, dict]:
+    """Markdown table and numbers of one attribute's cells: its 0/1 labels (N,), both runs' correctness (N,) and
+    the group columns' values (N, G)."""
+    keys = np.concatenate([groups, labels[:, None]], axis=1)  # (N, G + 1): a cell is one row of values
+    lines = [
+        f"| cell ({' × '.join([*columns, name])}) | images | baseline | run | run − baseline (95 % interval) |",
+        "|---|---|---|---|---|",
+    ]
+    cells = {}
+    for key in sorted({tuple(int(v) for v in row) for row in keys}):
+        chosen = (keys == key).all(axis=1)
+        cell = " ".join(f"{c}={v}" for c, v in zip([*columns, name], key))
+        difference, half, _, _ = paired_interval(correct_a[chosen], correct_b[chosen])
+        accuracies = float(correct_a[chosen].mean()), float(correct_b[chosen].mean())
+        cells[cell] = {"images": int(chosen.sum()), "baseline": accuracies[0], "run": accuracies[1]}
+        cells[cell].update(difference=difference, half_width=half)
+        shown = f"{accuracies[0]:.2%} | {accuracies[1]:.2%} | {difference:+.2%} (± {half:.2%})"
+        lines.append(f"| {cell} | {chosen.sum()} | {shown} |")
+    worst = {who: min(cells, key=lambda c: cells[c][who]) for who in ("baseline", "run")}
+    lines.append(
+        f"\nWorst cell: baseline {cells[worst['baseline']]['baseline']:.2%} ({worst['baseline']}), "
+        f"run {cells[worst['run']]['run']:.2%} ({worst['run']}); average accuracy baseline {correct_a.mean():.2%}, "
+        f"run {correct_b.mean():.2%}."
+    )
+    return "\n".join(lines), {"cells": cells, "worst": worst}
+
+
 def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray) -> np.ndarray:
     """Per attribute, the test accuracy of always answering the train split's majority class."""
     majority = (train_labels.mean(axis=0) >= 0.5).astype(np.int8)
@@ -111,10 +146,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dataset_name", default=None, help="Or a dataset name (see run_classification.py).")
     parser.add_argument("--split", default="test")
     parser.add_argument("--output", help="Markdown file for the tables.")
+    parser.add_argument("--group_columns", nargs="*", default=[], help="Label columns whose groups to compare in.")
     args = parser.parse_args(argv)
 
     files, attributes, baseline = read_predictions(Path(args.baseline))
-    names, labels = split_labels(args, args.split, attributes)
+    targets = [a for a in attributes if a not in args.group_columns]
+    names, labels = split_labels(args, args.split, [*attributes, *args.group_columns])
+    labels, groups = labels[:, : len(attributes)], labels[:, len(attributes) :]  # (N, L), (N, G)
     row_of = {name: i for i, name in enumerate(names)}
     missing = [f for f in files if f not in row_of]
     if missing:
@@ -122,7 +160,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"{len(missing)} predicted files are not in the {args.split} split (first: {missing[0]}): "
             "pass the data the runs were trained on."
         )
-    labels = labels[[row_of[f] for f in files]]
+    rows = [row_of[f] for f in files]
+    labels, groups = labels[rows], groups[rows]
     _, train_labels = split_labels(args, "train", attributes)
     majority = majority_baseline(train_labels, labels)
     sections = [
@@ -139,6 +178,13 @@ def main(argv: list[str] | None = None) -> dict:
             )
         table, results[run] = compare(labels, baseline, decisions, attributes, majority)
         sections.append(f"### {run} against {args.baseline}\n\n{table}")
+        for name in targets if args.group_columns else []:
+            i = attributes.index(name)
+            correct = (baseline[:, i] == labels[:, i]), (decisions[:, i] == labels[:, i])
+            cells, results[run]["attributes"][name]["groups"] = cell_table(
+                name, labels[:, i], *correct, groups, args.group_columns
+            )
+            sections.append(f"#### {name} by cell, {run} against {args.baseline}\n\n{cells}")
     text = "\n\n".join(sections) + "\n"
     print(text)
     if args.output:

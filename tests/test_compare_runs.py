@@ -58,6 +58,33 @@ def test_paired_differences_and_majority_baseline(tmp_path, capsys):
     )
 
 
+def test_group_cells_are_compared_with_paired_intervals_and_the_worst_cell_named(tmp_path, capsys):
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 4, "validation": 2, "test": 40}, (36, 44))
+    files = [f"{7 + i:06d}.jpg" for i in range(40)]
+    labels = np.array([[make_face(0, "test", i).labels[a] for a in SYNTHETIC_ATTRIBUTES] for i in range(40)])
+    male, smiling = SYNTHETIC_ATTRIBUTES.index("Male"), SYNTHETIC_ATTRIBUTES.index("Smiling")
+    smiling_men = np.flatnonzero((labels[:, male] == 1) & (labels[:, smiling] == 1))
+    assert len(smiling_men) >= 2
+    baseline = labels.copy()
+    baseline[smiling_men[:2], smiling] = 0  # the baseline misses two smiling men; the run is always right
+    write_predictions(tmp_path / "erm", files, baseline)
+    write_predictions(tmp_path / "robust", files, labels)
+    results = script("compare_runs").main(
+        ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "erm"), "--runs", str(tmp_path / "robust")]
+        + ["--group_columns", "Male"]
+    )
+    groups = results[str(tmp_path / "robust")]["attributes"]["Smiling"]["groups"]
+    cell = groups["cells"]["Male=1 Smiling=1"]
+    n = len(smiling_men)
+    assert cell["images"] == n and cell["baseline"] == pytest.approx(1 - 2 / n) and cell["run"] == 1.0
+    assert cell["difference"] == pytest.approx(2 / n)
+    assert cell["half_width"] == pytest.approx(1.96 * np.sqrt(2 - 4 / n) / n)
+    assert groups["worst"]["baseline"] == "Male=1 Smiling=1"
+    assert groups["cells"]["Male=0 Smiling=1"]["difference"] == 0.0
+    assert "Male" not in {name for name, a in results[str(tmp_path / "robust")]["attributes"].items() if "groups" in a}
+    assert f"Worst cell: baseline {1 - 2 / n:.2%} (Male=1 Smiling=1)" in capsys.readouterr().out
+
+
 def test_runs_on_other_images_are_refused(tmp_path):
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 4, "validation": 1, "test": 3}, (36, 44))
     decisions = np.zeros((3, len(SYNTHETIC_ATTRIBUTES)), dtype=int)

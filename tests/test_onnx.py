@@ -20,6 +20,7 @@ from face_attributes.data.synthetic import make_face
 from face_attributes.inference.onnx_export import export_onnx, quantize_int8
 from face_attributes.inference.onnx_model import OnnxClassifier, OnnxModelError
 from face_attributes.inference.pipeline import FaceAttributePipeline
+from face_attributes.inference.temperatures import save_temperatures
 from face_attributes.inference.thresholds import save_thresholds
 from face_attributes.interpretability import compute_attention_maps
 
@@ -65,6 +66,7 @@ def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("onnx")
     folder = save_tiny_model(root / "model")
     save_thresholds(str(folder), ["Male", "Smiling", "Eyeglasses"], np.array([0.0, 1.01, 0.3]))
+    save_temperatures(str(folder), ["Male", "Smiling", "Eyeglasses"], np.array([2.0, 0.5, 1.25]))
     export_onnx(str(folder), str(root / "model.onnx"), attentions=True)
     processor = OnnxClassifier(str(root / "model.onnx")).image_processor()
     calibration = [
@@ -87,6 +89,33 @@ def test_int8_copy_keeps_the_metadata_and_stays_close_to_fp32(exported):
     faces = [make_face(0, "test", i).image for i in range(8)]
     pixel_values = fp32.image_processor()(faces, return_tensors="pt")["pixel_values"]
     assert (int8(pixel_values).logits - fp32(pixel_values).logits).abs().max() < 0.5
+
+
+def test_the_onnx_file_carries_the_temperatures_and_gives_the_folders_probabilities(exported):
+    root, folder, _ = exported
+    metadata = OnnxClassifier(str(root / "model.onnx")).metadata
+    assert metadata.temperatures == {"Male": 2.0, "Smiling": 0.5, "Eyeglasses": 1.25}
+    faces = [make_face(0, "test", i).image for i in range(4)]
+    probabilities = {}
+    for name, model in (("folder", folder), ("onnx", root / "model.onnx")):
+        pipeline = FaceAttributePipeline(str(model), faces="aligned", device="cpu")
+        found = pipeline.classify([face for image in faces for face in pipeline.find(image)])
+        probabilities[name] = np.array([list(f.probabilities.values()) for f in found])
+    np.testing.assert_allclose(probabilities["onnx"], probabilities["folder"], atol=1e-5, rtol=0)
+    pipeline = FaceAttributePipeline(str(folder), faces="aligned", device="cpu")
+    pixel_values = pipeline.processor(faces, return_tensors="pt")["pixel_values"]
+    with torch.no_grad():
+        plain = torch.sigmoid(pipeline.model(pixel_values).logits).numpy()
+    assert np.abs(probabilities["folder"] - plain).max() > 1e-3  # the temperatures were applied
+
+
+def test_an_onnx_file_exported_before_temperatures_reads_as_the_plain_sigmoid(exported):
+    from face_attributes.inference.onnx_model import OnnxMetadata
+
+    root, _, _ = exported
+    old = json.loads(OnnxClassifier(str(root / "model.onnx")).metadata.to_json())
+    del old["temperatures"]  # as files exported before --calibrate were written
+    assert OnnxMetadata.from_json(json.dumps(old)).temperatures is None
 
 
 def read_csv(path) -> list[dict]:

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 """run_classification.py as users run it: the README demo (shrunk), accelerate DDP, bf16, resume, pipeline, errors."""
 
+import csv
 import json
 import os
 import re
@@ -172,6 +173,17 @@ def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(t
         (
             ["--subset_percentage", "10", "--validation_split_percentage", "0", "--do_eval"],
             r"--do_eval needs a validation split",
+        ),
+        (["--group_sampling", "balanced"], r"--group_sampling balanced needs --group_columns"),
+        (["--calibrate", "temperature"], r"--calibrate temperature fits on the validation split: add --do_eval"),
+        (
+            ["--label_columns", "Eyeglasses", "--group_sampling", "balanced", "--group_columns", "Male"]
+            + ["--group_target", "Smiling"],
+            r"--group_target Smiling is not among the labels",
+        ),
+        (
+            ["--group_sampling", "balanced", "--group_columns", "Male", "--group_target", "Male"],
+            r"--group_target Male is also a group column",
         ),
     ],
 )
@@ -377,3 +389,78 @@ def test_group_columns_write_group_tables_means_and_the_cards_bias_table(tmp_pat
 def test_unknown_group_column_stops_before_training(tmp_path):
     with pytest.raises(ValueError, match=r"--group_columns \['Age'\] not in the dataset"):
         run_classification.main([*TINY, "--group_columns", "Age", "--output_dir", str(tmp_path), "--do_train"])
+
+
+def test_group_balanced_sampling_trains_on_the_balanced_draw_and_repeats_exactly(tmp_path, caplog):
+    from safetensors.torch import load_file
+
+    arguments = [*TINY, "--label_columns", "Smiling", "--group_columns", "Male", "--max_steps", "2", "--do_train"]
+
+    def weights(name: str, *extra: str) -> dict:
+        run_classification.main([*arguments, *extra, "--output_dir", str(tmp_path / name)])
+        return load_file(tmp_path / name / "model.safetensors")
+
+    shuffled = weights("shuffled")
+    with caplog.at_level("INFO", logger="face_attributes"):
+        balanced = weights("balanced", "--group_sampling", "balanced", "--log_level", "info")
+    assert "Group-balanced sampling over 4 groups" in caplog.text
+    again = weights("again", "--group_sampling", "balanced")
+    assert any(not torch.equal(shuffled[k], balanced[k]) for k in shuffled)  # other images were drawn
+    assert all(torch.equal(balanced[k], again[k]) for k in balanced)  # the same ones on a rerun
+
+
+def test_calibrate_temperature_saves_temperatures_the_pipeline_and_predictions_apply(trained, tmp_path):
+    from face_attributes.data.synthetic import make_face
+    from face_attributes.inference.pipeline import FaceAttributePipeline
+    from face_attributes.inference.temperatures import load_temperatures
+
+    output_dir = tmp_path / "calibrated"
+    results = run_classification.main(
+        [*TINY, "--label_columns", "Male", "Smiling", "--output_dir", str(output_dir), "--calibrate", "temperature"]
+        + shlex.split("--do_train --do_eval --do_predict --max_steps 20")
+    )
+    temperatures = load_temperatures(str(output_dir), ["Male", "Smiling"])
+    assert (temperatures > 0).all() and not np.allclose(temperatures, 1.0)
+    saved = json.loads((output_dir / "all_results.json").read_text())
+    for key in ("eval_ece", "eval_calibrated_ece", "test_ece", "test_calibrated_ece_Smiling"):
+        assert saved[key] == results[key], key
+    assert (output_dir / "test_calibrated_reliability.json").exists()
+
+    faces = [make_face(0, "test", i).image for i in range(4)]
+    pipeline = FaceAttributePipeline(str(output_dir), faces="aligned")
+    found = pipeline.classify([face for image in faces for face in pipeline.find(image)])
+    pixel_values = pipeline.processor([f.aligned for f in found], return_tensors="pt")["pixel_values"]
+    with torch.no_grad():
+        logits = pipeline.model(pixel_values).logits.double()
+    expected = torch.sigmoid(logits / torch.as_tensor(temperatures)).numpy()
+    got = np.array([[f.probabilities[n] for n in ("Male", "Smiling")] for f in found])
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+    # predictions.csv: the decision at 0.5 agrees with the (calibrated) probability beside it.
+    with open(output_dir / "predictions.csv") as f:
+        row = next(iter(csv.DictReader(f)))
+    probability = float(row["Male_probability"])
+    assert int(row["Male"]) == int(probability >= 0.5)
+
+
+def test_a_model_without_temperatures_predicts_the_plain_sigmoid_exactly(trained):
+    from face_attributes.data.synthetic import make_face
+    from face_attributes.inference.pipeline import FaceAttributePipeline
+
+    assert not (trained / "temperatures.json").exists()
+    pipeline = FaceAttributePipeline(str(trained), faces="aligned")
+    assert (pipeline.temperatures == 1.0).all()
+    found = pipeline.classify(pipeline.find(make_face(0, "test", 0).image))
+    pixel_values = pipeline.processor([found[0].aligned], return_tensors="pt")["pixel_values"]
+    with torch.no_grad():
+        plain = torch.sigmoid(pipeline.model(pixel_values).logits.float())[0].tolist()
+    assert list(found[0].probabilities.values()) == plain  # bit for bit: T = 1 changes nothing
+
+
+def test_training_again_removes_the_temperatures_of_an_earlier_run(tmp_path):
+    output_dir = tmp_path / "run"
+    arguments = [*TINY, "--label_columns", "Male", "--output_dir", str(output_dir), "--max_steps", "2"]
+    run_classification.main([*arguments, "--do_train", "--do_eval", "--calibrate", "temperature"])
+    assert (output_dir / "temperatures.json").exists()
+    run_classification.main([*arguments, "--do_train", "--overwrite_output_dir"])
+    assert not (output_dir / "temperatures.json").exists()  # new weights: the old temperatures do not fit them

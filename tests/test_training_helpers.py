@@ -225,3 +225,41 @@ def test_expected_calibration_error_equals_a_hand_count():
     # A calibrated attribute: within each bin the share of positives equals the probability.
     calibrated = np.repeat([[0.25], [0.75]], 4, axis=0)
     assert expected_calibration_errors(calibrated, np.array([[1], [0], [0], [0], [1], [1], [1], [0]]))[0] == 0.0
+
+
+def test_group_ids_read_the_group_columns_and_the_target_as_binary_digits():
+    from face_attributes.training.group_sampling import describe_groups, group_ids
+
+    group_values = np.array([[0, 0], [0, 1], [1, 0], [1, 1], [1, 1]])  # (N, G)
+    target = np.array([1, 0, 1, 0, 1])
+    ids = group_ids(group_values, target)
+    assert ids.tolist() == [1, 2, 5, 6, 7]
+    assert describe_groups(ids, ["Male", "Young"], "Blond_Hair")["Male=1 Young=0 Blond_Hair=1"] == 1
+
+
+def test_group_balanced_sampler_draws_every_group_equally_and_is_seeded_by_epoch():
+    from face_attributes.training.group_sampling import GroupBalancedSampler
+
+    ids = np.array([0] * 900 + [1] * 90 + [2] * 10)  # one group 90 times the size of another
+    sampler = GroupBalancedSampler(ids, seed=3)
+    drawn = list(sampler)
+    assert len(drawn) == len(sampler) == 1000
+    shares = np.bincount(ids[drawn], minlength=3) / len(drawn)
+    assert np.allclose(shares, 1 / 3, atol=0.05), shares
+    assert list(GroupBalancedSampler(ids, seed=3)) == drawn  # the same seed and epoch: the same draw
+    sampler.set_epoch(1)
+    assert list(sampler) != drawn
+
+
+def test_temperature_scaling_recovers_the_overconfidence_and_lowers_the_ece():
+    from face_attributes.training.calibration import expected_calibration_errors, fit_temperatures
+
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2, (4000, 3))
+    labels = (rng.random((4000, 3)) < 1 / (1 + np.exp(-true_logits))).astype(np.int8)  # calibrated at T = 1
+    scale = np.array([3.0, 1.0, 0.5])  # over-confident, calibrated, under-confident
+    temperatures = fit_temperatures(true_logits * scale, labels)
+    assert temperatures == pytest.approx(scale, rel=0.1)
+    before = expected_calibration_errors(1 / (1 + np.exp(-true_logits * scale)), labels)
+    after = expected_calibration_errors(1 / (1 + np.exp(-true_logits * scale / temperatures)), labels)
+    assert after[0] < before[0] / 2 and after[2] < before[2] / 2 and after.mean() < before.mean()

@@ -18,6 +18,7 @@ from torch import nn
 
 from ..interpretability import logits_and_attention_grid
 from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata, read_onnx_metadata
+from .temperatures import TEMPERATURES_FILE
 from .thresholds import THRESHOLDS_FILE
 
 logger = logging.getLogger(__name__)
@@ -39,15 +40,20 @@ class ExportedOutputs(nn.Module):
         return self.model(pixel_values).logits
 
 
+def read_saved_json(model_dir: str, name: str) -> dict | None:
+    path = Path(model_dir, name)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def build_metadata(model, processor, model_dir: str) -> OnnxMetadata:
-    thresholds_path = Path(model_dir, THRESHOLDS_FILE)
     return OnnxMetadata(
         id2label={int(k): v for k, v in model.config.id2label.items()},
         image_size=int(processor.size["height"]),
         image_mean=[float(v) for v in processor.image_mean],
         image_std=[float(v) for v in processor.image_std],
         pooling=model.config.pooling,
-        thresholds=json.loads(thresholds_path.read_text()) if thresholds_path.exists() else None,
+        thresholds=read_saved_json(model_dir, THRESHOLDS_FILE),
+        temperatures=read_saved_json(model_dir, TEMPERATURES_FILE),
     )
 
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """An exported `.onnx` model run through ONNX Runtime, in place of the PyTorch folder.
 
-The file alone is enough: the labels, the per-attribute thresholds and the preprocessing travel in its metadata
-(`scripts/export_onnx.py` writes them). The pipeline, `scripts/predict.py` and the web demo take it as `--model`.
+The file alone is enough: the labels, the per-attribute thresholds and temperatures and the preprocessing travel in
+its metadata (`scripts/export_onnx.py` writes them). The pipeline, `scripts/predict.py` and the web demo take it as
+`--model`.
 """
 
 import json
@@ -32,6 +33,7 @@ class OnnxMetadata:
     image_std: list[float]
     pooling: str
     thresholds: dict[str, float] | None = None
+    temperatures: dict[str, float] | None = None  # files exported before temperature scaling have none
 
     def to_json(self) -> str:
         return json.dumps({**self.__dict__, "id2label": {str(k): v for k, v in self.id2label.items()}})

@@ -7,6 +7,7 @@ from PIL import Image
 
 from ..data.images import to_rgb
 from .faces import Face, FaceDetector, find_faces
+from .temperatures import calibrated_probabilities, load_temperatures
 
 
 def load_saved_model(model_dir: str, device: str | torch.device = "cpu"):
@@ -21,7 +22,8 @@ def load_saved_model(model_dir: str, device: str | torch.device = "cpu"):
 class FaceAttributePipeline:
     """Photo → faces → aligned crops → attribute probabilities: what scripts/predict.py and the web demo use.
 
-    The model, its image processor, its thresholds and the detector are loaded once.
+    The model, its image processor, its thresholds, its temperatures (temperatures.json: calibrated probabilities;
+    none saved, the plain sigmoid) and the detector are loaded once.
     """
 
     def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
@@ -40,6 +42,7 @@ class FaceAttributePipeline:
             self.model, self.processor = load_saved_model(model_dir, self.device)
         self.label_names = config_label_names(self.model.config)
         self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
+        self.temperatures = load_temperatures(model_dir, self.label_names)
         self.mode = faces
         self.detector = FaceDetector(self.device) if faces != "aligned" else None
 
@@ -52,7 +55,8 @@ class FaceAttributePipeline:
         if not faces:
             return faces
         pixel_values = self.processor([f.aligned for f in faces], return_tensors="pt")["pixel_values"]
-        probabilities = torch.sigmoid(self.model(pixel_values.to(self.device)).logits.float()).cpu().numpy()
+        logits = self.model(pixel_values.to(self.device)).logits.float()
+        probabilities = calibrated_probabilities(logits, self.temperatures).cpu().numpy()
         for face, row in zip(faces, probabilities):
             face.probabilities = dict(zip(self.label_names, map(float, row)))
             face.predicted = {n: int(p >= t) for n, p, t in zip(self.label_names, row, self.thresholds)}

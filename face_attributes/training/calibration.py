@@ -16,6 +16,7 @@ import torch
 from torchmetrics.functional.classification import binary_calibration_error
 
 ECE_BINS = 15
+TEMPERATURE_RANGE = (0.05, 20.0)  # a fit outside this is clipped: the labels say almost nothing about T there
 
 
 def expected_calibration_errors(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> np.ndarray:
@@ -68,3 +69,23 @@ def write_reliability(
     }
     with open(os.path.join(output_dir, f"{prefix}_reliability.json"), "w") as f:
         json.dump(table, f, indent=2)
+
+
+def fit_temperatures(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per attribute, the temperature T (L,) that minimises the binary cross-entropy of sigmoid(logit / T) against the
+    0/1 labels (N, L): Guo et al. 2017's temperature scaling, one parameter per attribute, fitted by L-BFGS on log T
+    (so T stays positive) in float64."""
+    z = torch.as_tensor(logits, dtype=torch.float64)
+    y = torch.as_tensor(labels, dtype=torch.float64)
+    log_t = torch.zeros(z.shape[1], dtype=torch.float64, requires_grad=True)  # (L,): T = 1 to start
+    optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        # The mean over images of each attribute's loss, summed: the attributes' fits do not interact.
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z / log_t.exp(), y, reduction="none").mean(0).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return np.clip(log_t.detach().exp().numpy(), *TEMPERATURE_RANGE)
