@@ -94,6 +94,14 @@ class LoadingArguments:
             "'none' starts from random weights."
         },
     )
+    backbone_config: str | None = field(
+        default=None,
+        metadata={
+            "help": "A backbone config (a folder with config.json, or a JSON file) of any AutoBackbone type, e.g. "
+            "ConvNeXt, for a new model; default: ResNet-18's layout, or the layout of a local "
+            "--backbone_name_or_path folder."
+        },
+    )
     backbone_embedding_size: int | None = field(default=None, metadata={"help": "Backbone stem width (tiny tests)."})
     backbone_hidden_sizes: list[int] | None = field(default=None, metadata={"help": "Backbone stage widths."})
     backbone_depths: list[int] | None = field(default=None, metadata={"help": "Blocks per backbone stage."})
@@ -119,6 +127,7 @@ class LoadingArguments:
 
 
 # Config fields set elsewhere: the backbone by the flags above, pos_weight by --pos_weight_from_data.
+NO_BACKBONE_WEIGHTS = ("none", "random", "")
 NOT_FLAGS = ("backbone_config", "pos_weight")
 
 
@@ -258,12 +267,8 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
             config.pos_weight = pos_weight
         return AutoModelForImageClassification.from_pretrained(model_args.model_name_or_path, config=config, **hub)
 
-    backbone = dict(RESNET18_BACKBONE, out_features=[model_args.backbone_stage])
-    for key in ("embedding_size", "hidden_sizes", "depths"):
-        if getattr(model_args, f"backbone_{key}") is not None:
-            backbone[key] = getattr(model_args, f"backbone_{key}")
     config = ResNetLstmAttentionConfig(
-        backbone_config=ResNetConfig(**backbone),
+        backbone_config=backbone_config_for(model_args),
         **{name: getattr(model_args, name) for name in CONFIG_FLAGS},
         pos_weight=pos_weight,
         id2label=id2label,
@@ -271,12 +276,33 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
         problem_type="multi_label_classification",
     )
     model = ResNetLstmAttentionForImageClassification(config)
-    if model_args.backbone_name_or_path.lower() not in ("none", "random", ""):
+    if model_args.backbone_name_or_path.lower() not in NO_BACKBONE_WEIGHTS:
         model.load_pretrained_backbone(
             model_args.backbone_name_or_path, cache_dir=model_args.cache_dir, token=model_args.token
         )
         logger.info("Backbone weights from %s", model_args.backbone_name_or_path)
     return model
+
+
+def backbone_config_for(model_args: ModelArguments):
+    """A new model's backbone config, its last out_feature --backbone_stage: --backbone_config, else the layout of a
+    local --backbone_name_or_path folder that is not a ResNet, else ResNet-18's layout with the --backbone_* sizes."""
+    source = model_args.backbone_config
+    weights = model_args.backbone_name_or_path
+    if source is None and weights.lower() not in NO_BACKBONE_WEIGHTS and os.path.isdir(weights):
+        if AutoConfig.from_pretrained(weights).model_type != "resnet":
+            source = weights
+    sizes = {key: getattr(model_args, f"backbone_{key}") for key in ("embedding_size", "hidden_sizes", "depths")}
+    sizes = {key: value for key, value in sizes.items() if value is not None}
+    if source is None:
+        return ResNetConfig(**{**RESNET18_BACKBONE, **sizes, "out_features": [model_args.backbone_stage]})
+    if sizes:
+        raise ValueError(f"--backbone_{next(iter(sizes))} sizes ResNet-18's layout; {source} has its own: drop it.")
+    loaded = AutoConfig.from_pretrained(source, cache_dir=model_args.cache_dir, token=model_args.token)
+    # Its layout only: the labels, architectures and stages of the checkpoint it came from do not belong here.
+    dropped = ("id2label", "label2id", "architectures", "model_type", "transformers_version", "out_indices")
+    layout = {key: value for key, value in loaded.to_dict().items() if key not in dropped}
+    return AutoConfig.for_model(loaded.model_type, **{**layout, "out_features": [model_args.backbone_stage]})
 
 
 def check_image_size(model, image_size: int) -> None:
