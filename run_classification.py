@@ -126,32 +126,46 @@ class LoadingArguments:
     )
 
 
-# Config fields set elsewhere: the backbone by the flags above, pos_weight by --pos_weight_from_data.
-NO_BACKBONE_WEIGHTS = ("none", "random", "")
-NOT_FLAGS = ("backbone_config", "pos_weight")
+NO_BACKBONE_WEIGHTS = ("none", "random", "")  # --backbone_name_or_path values that mean random weights
 
 
-def config_fields_as_arguments(config_class) -> list[tuple]:
-    """One (name, type, field) per field the config class declares, its help from the config's `Args:` docstring.
-
-    The config stays the one place where a model option is defined, documented and validated: a new field
-    becomes a flag (and shows in --help) without being copied here. The docstring is read by transformers' own
-    parser of its `Args:` format (the one `auto_docstring` uses), so re-indenting or re-wrapping it changes nothing.
-    """
+def config_docstring_help(config_class) -> dict[str, str]:
+    """{field: its help} from the config's `Args:` docstring, read by transformers' own parser of that format (the one
+    `auto_docstring` uses), so re-indenting or re-wrapping the docstring changes nothing."""
     documented, _ = parse_docstring(config_class.__doc__)
-    helps = {name: " ".join(doc["description"].split()) for name, doc in documented.items()}
-    own = config_class.__annotations__
-    return [
-        (f.name, f.type, field(default=f.default, metadata={"help": helps.get(f.name, "")}))
-        for f in dataclasses.fields(config_class)
-        if f.name in own and f.name not in NOT_FLAGS
-    ]
+    return {name: " ".join(doc["description"].split()) for name, doc in documented.items()}
 
 
-# --pooling, --sequence_encoder, --lstm_hidden_size, ... come straight from ResNetLstmAttentionConfig.
-CONFIG_ARGUMENTS = config_fields_as_arguments(ResNetLstmAttentionConfig)
-ModelArguments = dataclasses.make_dataclass("ModelArguments", CONFIG_ARGUMENTS, bases=(LoadingArguments,))
-CONFIG_FLAGS = [name for name, _, _ in CONFIG_ARGUMENTS]
+def config_flag(name: str):
+    """The flag for the config field `name`: the config's default and the config docstring's help, so the config stays
+    the one place where a model option is defined, documented and validated."""
+    default = {f.name: f.default for f in dataclasses.fields(ResNetLstmAttentionConfig)}[name]
+    return field(default=default, metadata={"help": config_docstring_help(ResNetLstmAttentionConfig).get(name, "")})
+
+
+@dataclass
+class ModelArguments(LoadingArguments):
+    """The config's fields as flags (a test checks that every field the config declares is here)."""
+
+    sequence_encoder: str = config_flag("sequence_encoder")
+    lstm_hidden_size: int = config_flag("lstm_hidden_size")
+    lstm_num_layers: int = config_flag("lstm_num_layers")
+    lstm_bidirectional: bool = config_flag("lstm_bidirectional")
+    lstm_dropout: float = config_flag("lstm_dropout")
+    sequence_residual: bool = config_flag("sequence_residual")
+    position_encoding: bool = config_flag("position_encoding")
+    num_attention_heads: int = config_flag("num_attention_heads")
+    attention_dropout: float = config_flag("attention_dropout")
+    value_stage: str = config_flag("value_stage")
+    attention_grid: str = config_flag("attention_grid")
+    pooling: str = config_flag("pooling")
+    classifier_dropout: float = config_flag("classifier_dropout")
+    image_size: int = config_flag("image_size")
+
+
+# The config fields above; the others (backbone_config, pos_weight) are set by the loading flags.
+LOADING_FLAGS = {f.name for f in dataclasses.fields(LoadingArguments)}
+CONFIG_FLAGS = [f.name for f in dataclasses.fields(ModelArguments) if f.name not in LOADING_FLAGS]
 
 
 @dataclass

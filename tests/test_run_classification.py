@@ -21,7 +21,7 @@ from testing_utils import TINY, readme_demo_command, run_without_package, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import run_classification  # noqa: E402
+import run_classification
 
 # The README demo command, shrunk only by arguments: tiny backbone, few steps, small eval/test subsets.
 
