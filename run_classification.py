@@ -37,10 +37,10 @@ from transformers.utils.auto_docstring import parse_docstring
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
 from face_attributes.data.images import (
-    build_image_processor,
     build_transforms,
     collate,
     drop_unreadable_images,
+    image_processor_for,
     make_batch_transform,
 )
 from face_attributes.data.labels import config_label_names, make_splits, normalize_labels, resolve_label_columns
@@ -236,8 +236,10 @@ class DataTrainingArguments:
     preprocessing_cache: bool = field(
         default=False,
         metadata={
-            "help": "Decode and resize every image once into a memory-mapped uint8 cache and augment "
-            "batches on the device (fast input pipeline; see docs/benchmarks.md)."
+            "help": "Decode and resize every image once into a memory-mapped uint8 cache and augment batches on the "
+            "device (fast input pipeline; docs/benchmarks.md). Its augmentation is not the per-image one: a random "
+            "crop from an 8/7 margin, flip, brightness and contrast, instead of RandomResizedCrop (0.8–1), flip and "
+            "colour jitter with saturation and hue (docs/training.md)."
         },
     )
 
@@ -523,7 +525,7 @@ def build_trainer(
         eval_dataset=dataset.get("validation") if training_args.do_eval else None,
         data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
-        processing_class=build_image_processor(image_size),
+        processing_class=image_processor_for(model.config),  # saved beside the weights for AutoImageProcessor users
         image_size=cache_image_size,
         train_sampler=train_sampler,
     )

@@ -47,7 +47,7 @@ def read_saved_json(model_dir: str, name: str) -> dict | None:
 def build_metadata(model, processor, model_dir: str) -> OnnxMetadata:
     return OnnxMetadata(
         id2label={int(k): v for k, v in model.config.id2label.items()},
-        image_size=int(processor.size["height"]),
+        image_size=int(model.config.image_size),
         image_mean=[float(v) for v in processor.image_mean],
         image_std=[float(v) for v in processor.image_std],
         pooling=model.config.pooling,
