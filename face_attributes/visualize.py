@@ -127,22 +127,31 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
     return plotted
 
 
-def plot_reliability(reliability: dict, attributes: list[str], output_path: str) -> list[str]:
+def plot_reliability(
+    reliability: dict, attributes: list[str], output_path: str, calibrated: dict | None = None
+) -> list[str]:
     """A reliability diagram per attribute from `<split>_reliability.json`: the share of positives against the mean
-    probability in each bin (the diagonal is perfect calibration), point sizes by count; returns the plotted names."""
+    probability in each bin (the diagonal is perfect calibration), point sizes by count; with `calibrated` (the
+    `<split>_calibrated_reliability.json` of a run with temperatures) its points too, in another colour. Returns the
+    plotted names."""
     columns = min(4, len(attributes))
     rows = -(-len(attributes) // columns)  # ceil
     figure, axes = new_figure(rows, columns, figsize=(3 * columns, 3 * rows), dpi=DPI, squeeze=False)
+    drawn = [("before" if calibrated else None, reliability, "tab:blue")]
+    if calibrated:
+        drawn.append(("after temperature scaling", calibrated, "tab:orange"))
     for axis, name in zip(axes.flat, attributes):
-        bins = [b for b in reliability[name]["bins"] if b["count"]]
         axis.plot([0, 1], [0, 1], color="grey", linewidth=1)
-        axis.scatter(
-            [b["mean_probability"] for b in bins],
-            [b["positive_rate"] for b in bins],
-            s=[10 + 90 * b["count"] / max(x["count"] for x in bins) for b in bins],
-        )
-        axis.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} (ECE {reliability[name]['ece']:.3f})")
+        for label, table, colour in drawn:
+            bins = [b for b in table[name]["bins"] if b["count"]]
+            sizes = [10 + 90 * b["count"] / max(x["count"] for x in bins) for b in bins]
+            points = [b["mean_probability"] for b in bins], [b["positive_rate"] for b in bins]
+            axis.scatter(*points, s=sizes, color=colour, alpha=0.7, label=label)
+        eces = " → ".join(f"{table[name]['ece']:.3f}" for _, table, _ in drawn)
+        axis.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} (ECE {eces})")
         axis.title.set_fontsize(9)
+    if calibrated:
+        axes.flat[0].legend(fontsize=7, loc="upper left")
     for axis in axes.flat[len(attributes) :]:
         axis.axis("off")
     figure.supxlabel("mean predicted probability in the bin")

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from testing_utils import TINY, readme_demo_command, run_without_package, slow
+from testing_utils import TINY, readme_demo_command, run_without_package, script, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -425,6 +425,8 @@ def test_calibrate_temperature_saves_temperatures_the_pipeline_and_predictions_a
     for key in ("eval_ece", "eval_calibrated_ece", "test_ece", "test_calibrated_ece_Smiling"):
         assert saved[key] == results[key], key
     assert (output_dir / "test_calibrated_reliability.json").exists()
+    plotted = script("plot_reliability").main([str(output_dir), "--output", str(tmp_path / "before_after.png")])
+    assert plotted == ["Male", "Smiling"] and (tmp_path / "before_after.png").stat().st_size > 5000
 
     faces = [make_face(0, "test", i).image for i in range(4)]
     pipeline = FaceAttributePipeline(str(output_dir), faces="aligned")
