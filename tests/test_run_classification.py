@@ -425,6 +425,8 @@ def test_calibrate_temperature_saves_temperatures_the_pipeline_and_predictions_a
     for key in ("eval_ece", "eval_calibrated_ece", "test_ece", "test_calibrated_ece_Smiling"):
         assert saved[key] == results[key], key
     assert (output_dir / "test_calibrated_reliability.json").exists()
+    card = (output_dir / "README.md").read_text()
+    assert f"{results['test_calibrated_ece']:.3f} after temperature scaling" in card
     plotted = script("plot_reliability").main([str(output_dir), "--output", str(tmp_path / "before_after.png")])
     assert plotted == ["Male", "Smiling"] and (tmp_path / "before_after.png").stat().st_size > 5000
 
