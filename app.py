@@ -17,17 +17,17 @@ import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing is sent anywhere
 
-import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import gradio as gr
+import numpy as np
+from PIL import Image
 
-from face_attributes.data.example_photos import write_example_photos  # noqa: E402
-from face_attributes.data.images import UNREADABLE_IMAGE_ERRORS, open_rgb  # noqa: E402
-from face_attributes.inference.drawing import draw_faces  # noqa: E402
-from face_attributes.inference.onnx_model import OnnxModelError  # noqa: E402
-from face_attributes.inference.pipeline import FaceAttributePipeline  # noqa: E402
-from face_attributes.inference.thresholds import has_saved_thresholds  # noqa: E402
-from face_attributes.interpretability import compute_attention_maps, upsample_to_image  # noqa: E402
+from face_attributes.data.example_photos import write_example_photos
+from face_attributes.data.images import UNREADABLE_IMAGE_ERRORS, open_rgb
+from face_attributes.inference.drawing import draw_faces
+from face_attributes.inference.onnx_model import OnnxModelError
+from face_attributes.inference.pipeline import FaceAttributePipeline
+from face_attributes.inference.thresholds import has_saved_thresholds
+from face_attributes.interpretability import compute_attention_maps, upsample_to_image
 
 README_DEMO_OUTPUT = "outputs/synthetic"
 MAX_PIXELS = 50_000_000  # larger uploads are refused with a message (PIL's own bomb limit is 179 M)

@@ -37,10 +37,10 @@ from transformers.utils.auto_docstring import parse_docstring
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
 from face_attributes.data.images import (
-    build_image_processor,
     build_transforms,
     collate,
     drop_unreadable_images,
+    image_processor_for,
     make_batch_transform,
 )
 from face_attributes.data.labels import config_label_names, make_splits, normalize_labels, resolve_label_columns
@@ -94,6 +94,14 @@ class LoadingArguments:
             "'none' starts from random weights."
         },
     )
+    backbone_config: str | None = field(
+        default=None,
+        metadata={
+            "help": "A backbone config (a folder with config.json, or a JSON file) of any AutoBackbone type, e.g. "
+            "ConvNeXt, for a new model; default: ResNet-18's layout, or the layout of a local "
+            "--backbone_name_or_path folder."
+        },
+    )
     backbone_embedding_size: int | None = field(default=None, metadata={"help": "Backbone stem width (tiny tests)."})
     backbone_hidden_sizes: list[int] | None = field(default=None, metadata={"help": "Backbone stage widths."})
     backbone_depths: list[int] | None = field(default=None, metadata={"help": "Blocks per backbone stage."})
@@ -118,31 +126,46 @@ class LoadingArguments:
     )
 
 
-# Config fields set elsewhere: the backbone by the flags above, pos_weight by --pos_weight_from_data.
-NOT_FLAGS = ("backbone_config", "pos_weight")
+NO_BACKBONE_WEIGHTS = ("none", "random", "")  # --backbone_name_or_path values that mean random weights
 
 
-def config_fields_as_arguments(config_class) -> list[tuple]:
-    """One (name, type, field) per field the config class declares, its help from the config's `Args:` docstring.
-
-    The config stays the one place where a model option is defined, documented and validated: a new field
-    becomes a flag (and shows in --help) without being copied here. The docstring is read by transformers' own
-    parser of its `Args:` format (the one `auto_docstring` uses), so re-indenting or re-wrapping it changes nothing.
-    """
+def config_docstring_help(config_class) -> dict[str, str]:
+    """{field: its help} from the config's `Args:` docstring, read by transformers' own parser of that format (the one
+    `auto_docstring` uses), so re-indenting or re-wrapping the docstring changes nothing."""
     documented, _ = parse_docstring(config_class.__doc__)
-    helps = {name: " ".join(doc["description"].split()) for name, doc in documented.items()}
-    own = config_class.__annotations__
-    return [
-        (f.name, f.type, field(default=f.default, metadata={"help": helps.get(f.name, "")}))
-        for f in dataclasses.fields(config_class)
-        if f.name in own and f.name not in NOT_FLAGS
-    ]
+    return {name: " ".join(doc["description"].split()) for name, doc in documented.items()}
 
 
-# --pooling, --sequence_encoder, --lstm_hidden_size, ... come straight from ResNetLstmAttentionConfig.
-CONFIG_ARGUMENTS = config_fields_as_arguments(ResNetLstmAttentionConfig)
-ModelArguments = dataclasses.make_dataclass("ModelArguments", CONFIG_ARGUMENTS, bases=(LoadingArguments,))
-CONFIG_FLAGS = [name for name, _, _ in CONFIG_ARGUMENTS]
+def config_flag(name: str):
+    """The flag for the config field `name`: the config's default and the config docstring's help, so the config stays
+    the one place where a model option is defined, documented and validated."""
+    default = {f.name: f.default for f in dataclasses.fields(ResNetLstmAttentionConfig)}[name]
+    return field(default=default, metadata={"help": config_docstring_help(ResNetLstmAttentionConfig).get(name, "")})
+
+
+@dataclass
+class ModelArguments(LoadingArguments):
+    """The config's fields as flags (a test checks that every field the config declares is here)."""
+
+    sequence_encoder: str = config_flag("sequence_encoder")
+    lstm_hidden_size: int = config_flag("lstm_hidden_size")
+    lstm_num_layers: int = config_flag("lstm_num_layers")
+    lstm_bidirectional: bool = config_flag("lstm_bidirectional")
+    lstm_dropout: float = config_flag("lstm_dropout")
+    sequence_residual: bool = config_flag("sequence_residual")
+    position_encoding: bool = config_flag("position_encoding")
+    num_attention_heads: int = config_flag("num_attention_heads")
+    attention_dropout: float = config_flag("attention_dropout")
+    value_stage: str = config_flag("value_stage")
+    attention_grid: str = config_flag("attention_grid")
+    pooling: str = config_flag("pooling")
+    classifier_dropout: float = config_flag("classifier_dropout")
+    image_size: int = config_flag("image_size")
+
+
+# The config fields above; the others (backbone_config, pos_weight) are set by the loading flags.
+LOADING_FLAGS = {f.name for f in dataclasses.fields(LoadingArguments)}
+CONFIG_FLAGS = [f.name for f in dataclasses.fields(ModelArguments) if f.name not in LOADING_FLAGS]
 
 
 @dataclass
@@ -213,8 +236,10 @@ class DataTrainingArguments:
     preprocessing_cache: bool = field(
         default=False,
         metadata={
-            "help": "Decode and resize every image once into a memory-mapped uint8 cache and augment "
-            "batches on the device (fast input pipeline; see docs/benchmarks.md)."
+            "help": "Decode and resize every image once into a memory-mapped uint8 cache and augment batches on the "
+            "device (fast input pipeline; docs/benchmarks.md). Its augmentation is not the per-image one: a random "
+            "crop from an 8/7 margin, flip, brightness and contrast, instead of RandomResizedCrop (0.8–1), flip and "
+            "colour jitter with saturation and hue (docs/training.md)."
         },
     )
 
@@ -258,12 +283,8 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
             config.pos_weight = pos_weight
         return AutoModelForImageClassification.from_pretrained(model_args.model_name_or_path, config=config, **hub)
 
-    backbone = dict(RESNET18_BACKBONE, out_features=[model_args.backbone_stage])
-    for key in ("embedding_size", "hidden_sizes", "depths"):
-        if getattr(model_args, f"backbone_{key}") is not None:
-            backbone[key] = getattr(model_args, f"backbone_{key}")
     config = ResNetLstmAttentionConfig(
-        backbone_config=ResNetConfig(**backbone),
+        backbone_config=backbone_config_for(model_args),
         **{name: getattr(model_args, name) for name in CONFIG_FLAGS},
         pos_weight=pos_weight,
         id2label=id2label,
@@ -271,12 +292,33 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
         problem_type="multi_label_classification",
     )
     model = ResNetLstmAttentionForImageClassification(config)
-    if model_args.backbone_name_or_path.lower() not in ("none", "random", ""):
+    if model_args.backbone_name_or_path.lower() not in NO_BACKBONE_WEIGHTS:
         model.load_pretrained_backbone(
             model_args.backbone_name_or_path, cache_dir=model_args.cache_dir, token=model_args.token
         )
         logger.info("Backbone weights from %s", model_args.backbone_name_or_path)
     return model
+
+
+def backbone_config_for(model_args: ModelArguments):
+    """A new model's backbone config, its last out_feature --backbone_stage: --backbone_config, else the layout of a
+    local --backbone_name_or_path folder that is not a ResNet, else ResNet-18's layout with the --backbone_* sizes."""
+    source = model_args.backbone_config
+    weights = model_args.backbone_name_or_path
+    if source is None and weights.lower() not in NO_BACKBONE_WEIGHTS and os.path.isdir(weights):
+        if AutoConfig.from_pretrained(weights).model_type != "resnet":
+            source = weights
+    sizes = {key: getattr(model_args, f"backbone_{key}") for key in ("embedding_size", "hidden_sizes", "depths")}
+    sizes = {key: value for key, value in sizes.items() if value is not None}
+    if source is None:
+        return ResNetConfig(**{**RESNET18_BACKBONE, **sizes, "out_features": [model_args.backbone_stage]})
+    if sizes:
+        raise ValueError(f"--backbone_{next(iter(sizes))} sizes ResNet-18's layout; {source} has its own: drop it.")
+    loaded = AutoConfig.from_pretrained(source, cache_dir=model_args.cache_dir, token=model_args.token)
+    # Its layout only: the labels, architectures and stages of the checkpoint it came from do not belong here.
+    dropped = ("id2label", "label2id", "architectures", "model_type", "transformers_version", "out_indices")
+    layout = {key: value for key, value in loaded.to_dict().items() if key not in dropped}
+    return AutoConfig.for_model(loaded.model_type, **{**layout, "out_features": [model_args.backbone_stage]})
 
 
 def check_image_size(model, image_size: int) -> None:
@@ -483,7 +525,7 @@ def build_trainer(
         eval_dataset=dataset.get("validation") if training_args.do_eval else None,
         data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
-        processing_class=build_image_processor(image_size),
+        processing_class=image_processor_for(model.config),  # saved beside the weights for AutoImageProcessor users
         image_size=cache_image_size,
         train_sampler=train_sampler,
     )

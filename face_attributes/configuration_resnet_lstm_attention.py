@@ -45,74 +45,47 @@ BEHAVIOUR_BEFORE_FIELD = {
 
 class ResNetLstmAttentionConfig(PreTrainedConfig):
     r"""
-    Configuration of [`ResNetLstmAttentionModel`] and [`ResNetLstmAttentionForImageClassification`].
-
-    A backbone turns the image into a feature map (B, C, H, W); its H·W positions, in raster order, are a
-    sequence of tokens that a (bidirectional) LSTM reads; multi-head attention then weighs the LSTM outputs
-    before the classifier. Each part can be switched off or swapped (`sequence_encoder`, `pooling`) to measure
-    what it buys: `sequence_encoder="none", pooling="global_average"` with the tokens from the backbone's last stage is
-    exactly the plain ResNet classifier.
+    Configuration of [`ResNetLstmAttentionModel`] and [`ResNetLstmAttentionForImageClassification`]: backbone feature
+    map → H·W tokens in raster order → sequence encoder → pooling → classifier. Why each field is what it is:
+    docs/architecture.md.
 
     Args:
         backbone_config (`dict` or `PreTrainedConfig`, *optional*):
-            Config of any `AutoBackbone` (a transformers `ResNetConfig` by default, in the ResNet-18 layout:
-            basic blocks, depths 2-2-2-2, widths 64-128-256-512). The last entry of its `out_features`
-            is the stage whose feature map becomes the token sequence (default `"stage3"`, stride 16: 14×14
-            tokens at 224 px); the stages after it are not built.
+            Any `AutoBackbone` config (default: ResNet-18's layout); the last of its `out_features` is the token stage
+            (default `"stage3"`: 14×14 tokens at 224 px), and the stages after it are not built.
         sequence_encoder (`str`, *optional*, defaults to `"lstm"`):
-            What reads the token sequence before the attention: `"lstm"`, `"gru"` (the same recurrent settings
-            below), or `"none"` (the backbone tokens go straight to the pooling; the attention width is then the
-            backbone's channel count).
+            What reads the tokens: `"lstm"`, `"gru"` or `"none"` (the tokens go straight to the pooling).
         lstm_hidden_size (`int`, *optional*, defaults to 256):
-            Hidden size per direction of the recurrent sequence encoder (LSTM or GRU).
+            Hidden size per direction of the recurrent encoder, LSTM or GRU.
         lstm_num_layers (`int`, *optional*, defaults to 1):
-            Number of stacked recurrent layers.
+            Stacked recurrent layers (LSTM or GRU).
         lstm_bidirectional (`bool`, *optional*, defaults to `True`):
-            Whether the recurrent encoder reads the tokens in both directions. The attention width is then
-            `lstm_hidden_size * (2 if lstm_bidirectional else 1)`.
+            Read the tokens in both directions; the attention width is then twice `lstm_hidden_size`.
         lstm_dropout (`float`, *optional*, defaults to 0.0):
-            Dropout between stacked recurrent layers (only used when `lstm_num_layers > 1`).
+            Dropout between stacked recurrent layers (only with `lstm_num_layers > 1`).
         sequence_residual (`bool`, *optional*, defaults to `True`):
-            Add a linear projection of each token to its recurrent output (then LayerNorm). The token keeps its
-            own content beside the context the encoder adds, which keeps the attention maps spatially meaningful.
+            Add a projection of each token to its recurrent output, then LayerNorm, so each token keeps its content.
         position_encoding (`bool`, *optional*, defaults to `True`):
-            Add a 2D sine encoding of each token's grid position to the attention keys (DETR-style), so a query
-            can look at a place as well as at content. Works for any grid size.
+            Add a 2D sine encoding of each token's grid position to the attention keys (as DETR does).
         num_attention_heads (`int`, *optional*, defaults to 8):
-            Number of attention heads; must divide the attention width.
+            Attention heads; must divide the attention width.
         attention_dropout (`float`, *optional*, defaults to 0.0):
             Dropout on the attention weights.
         value_stage (`str`, *optional*, defaults to `"stage2"`):
-            With `pooling="attribute_queries"`: the backbone stage whose feature map gives the values the queries
-            read, each token's value the mean of that map under the token (a window centred like a strided
-            convolution). An earlier stage than the token stage sees less of the face around each position, so what
-            a query reads comes from near where it attends (to about one token: neighbouring values can carry the
-            same attribute, docs/attention.md's probe): this is what makes the maps point at the evidence. The
-            token stage's own name reads the tokens themselves. Must not come after the token stage. A config.json
-            saved before this field existed loads with the token stage, as it was saved.
+            `pooling="attribute_queries"`: the backbone stage whose features (under each token) the queries read;
+            not after the token stage. A config.json saved before this field loads with the token stage.
         attention_grid (`str`, *optional*, defaults to `"tokens"`):
-            With `pooling="attribute_queries"`: the grid the queries attend over. `"tokens"`: the token grid, each
-            token's value the `value_stage` features under it. `"value_stage"`: the value stage's own, finer grid
-            (18×18 instead of 9×9 at 144 px with layer2 values): each position's key is the encoded token over it
-            plus a projection of its own features (and its position), its value those features, so a map can pick
-            the row of the mustache rather than the token row nearest to it (docs/attention.md).
+            `pooling="attribute_queries"`: attend over the token grid (`"tokens"`) or the value stage's finer grid
+            (`"value_stage"`).
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
-            `"attribute_queries"`: one learned query per label cross-attends over the tokens (LSTM outputs as
-            keys, the `value_stage` features under each token as values) and each query's output feeds its own
-            logit, so every attribute has its own attention map (as in Query2Label). `"self_attention_mean"`: the
-            original design, self-attention over the LSTM outputs, then the mean over tokens feeds one linear
-            classifier. `"global_average"`: no attention, the global average of the encoded tokens feeds one linear
-            classifier (with `sequence_encoder="none"` and the last stage's tokens this is the plain ResNet + global
-            average pool + linear baseline). `"attribute_queries"` is the default: it gives every attribute a map of
-            its own that points at that attribute's evidence (docs/attention.md). The earlier names `"mean"` and
-            `"average"` still load, as `"self_attention_mean"` and `"global_average"`.
+            `"attribute_queries"` (a learned query per label, each feeding its own logit), `"self_attention_mean"`
+            (self-attention, then the mean over tokens) or `"global_average"` (no attention; the plain ResNet's pool).
         classifier_dropout (`float`, *optional*, defaults to 0.1):
             Dropout before the classifier.
         pos_weight (`list[float]`, *optional*):
-            One positive-class weight per label for the multi-label BCE loss (negatives / positives is the
-            usual choice for imbalanced attributes). `None` weighs all labels equally.
+            One positive-class weight per label for the BCE loss; `None` weighs all labels equally.
         image_size (`int`, *optional*, defaults to 224):
-            Side of the square images the model is trained on; the saved image processor resizes to it.
+            Side of the square images the model takes; the image processor is built from it.
     """
 
     model_type = "resnet_lstm_attention"

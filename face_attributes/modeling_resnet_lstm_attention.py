@@ -194,7 +194,7 @@ class ResNetLstmAttentionInputProjection(nn.Linear):
     """
 
 
-class ResNetLstmAttentionAttention(GradientCheckpointingLayer):
+class ResNetLstmAttentionMultiHeadAttention(GradientCheckpointingLayer):
     """Multi-head attention through transformers' attention interface (`config._attn_implementation`).
 
     The configured backend (SDPA by default) runs when no weights are requested; `output_attentions=True`
@@ -248,52 +248,111 @@ class ResNetLstmAttentionQueryClassifier(nn.Module):
         return (per_label * self.weight).sum(dim=-1) + self.bias  # (B, L, D) → (B, L)
 
 
-class ResNetLstmAttentionQueryPooler(nn.Module):
+@dataclass
+class ResNetLstmAttentionPoolerInputs:
+    """What the model hands every pooler; each reads what it needs (`token_grid` is the tokens' (h, w))."""
+
+    maps: tuple[torch.Tensor, ...]  # the stem's and each stage's map up to the token stage, (B, C_i, H_i, W_i)
+    tokens: torch.Tensor  # (B, h*w, C): the token stage's map in raster order
+    encoded: torch.Tensor  # (B, h*w, D): the sequence encoder's output
+    queries: torch.Tensor | None = None  # (B, L, D): the model's learned query per label, for per-label poolers
+
+    @property
+    def token_grid(self) -> tuple[int, int]:
+        return tuple(self.maps[-1].shape[-2:])
+
+
+def with_positions(keys: torch.Tensor, grid: tuple[int, int], position_encoding: bool) -> torch.Tensor:
+    """Attention keys (B, N, D) plus where each sits on the grid when `position_encoding` (keys only, as in DETR)."""
+    if not position_encoding:
+        return keys
+    return keys + sine_position_encoding(*grid, keys.shape[-1], keys.device, keys.dtype)  # (B, N, D)
+
+
+class ResNetLstmAttentionPooler(nn.Module):
+    """A pooling: `forward(inputs, output_attentions)` → (last_hidden_state, pooled_output, attention weights or None).
+
+    Class flags tell the model and the tools what it gives: `has_attention_maps` (weights over positions),
+    `per_label_outputs` ((B, L, D) out, one learned query per label in). `attention_stage_index` is the hidden state
+    whose grid its attention lies on (the token stage unless the pooler says otherwise).
+    """
+
+    has_attention_maps = False
+    per_label_outputs = False
+
+    def __init__(self, config: ResNetLstmAttentionConfig, backbone: "ResNetBackboneAdapter"):
+        super().__init__()
+        self.attention_stage_index = backbone.token_stage_index
+
+
+class ResNetLstmAttentionQueryPooler(ResNetLstmAttentionPooler):
     """`"attribute_queries"`: the model's learned query per label cross-attends over the tokens (the encoded tokens
     with their positions as keys, the value stage's features as values); query l's output feeds only logit l
     (Query2Label)."""
 
     has_attention_maps = True
     per_label_outputs = True  # one learned query per label, and (B, L, D) out: the head reads each with its own weights
-    reads_value_stage = True
 
-    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
-        super().__init__()
-        self.attention = ResNetLstmAttentionAttention(config, value_size=value_size)
+    def __init__(self, config: ResNetLstmAttentionConfig, backbone: "ResNetBackboneAdapter"):
+        super().__init__(config, backbone)
+        self.position_encoding = config.position_encoding
+        self.token_stage_index = backbone.token_stage_index
+        # The queries read the value stage's features under the tokens their keys point at.
+        self.value_stage_index = backbone.stage_names.index(config.value_stage)
+        value_size = backbone.channels[self.value_stage_index]
+        # With attention_grid="value_stage", a key on the finer grid adds each position's own features to the token
+        # over it: without them the positions under one token would differ only by their position code.
+        self.value_keys = None
+        if config.attention_grid == "value_stage":
+            self.value_keys = nn.Linear(value_size, config.attention_hidden_size)
+            self.attention_stage_index = self.value_stage_index
+        self.attention = ResNetLstmAttentionMultiHeadAttention(config, value_size=value_size)
 
-    def forward(self, encoded, keys, values, queries, output_attentions=False):
-        per_label, weights = self.attention(queries, keys, values, output_attentions)  # (B, L, D)
+    def keys_and_values(self, inputs: ResNetLstmAttentionPoolerInputs) -> tuple[torch.Tensor, torch.Tensor]:
+        """(keys (B, N, D), values (B, N, C')). On the token grid, each token's value is the value stage's features
+        under it; with `attention_grid="value_stage"` the N positions are the value stage's own (finer) grid."""
+        maps, token_grid = inputs.maps, inputs.token_grid
+        if self.value_keys is not None:
+            value_map = maps[self.value_stage_index]  # (B, C', H, W), H×W finer than the tokens
+            values = feature_map_to_tokens(value_map)  # (B, H*W, C')
+            keys = tokens_to_finer_grid(inputs.encoded, token_grid, value_map.shape[-2:]) + self.value_keys(values)
+            return with_positions(keys, value_map.shape[-2:], self.position_encoding), values
+        keys = with_positions(inputs.encoded, token_grid, self.position_encoding)  # (B, h*w, D)
+        if self.value_stage_index == self.token_stage_index:
+            return keys, inputs.tokens
+        return keys, pool_to_token_grid(maps[self.value_stage_index], token_grid)  # (B, h*w, C')
+
+    def forward(self, inputs: ResNetLstmAttentionPoolerInputs, output_attentions: bool = False):
+        keys, values = self.keys_and_values(inputs)
+        per_label, weights = self.attention(inputs.queries, keys, values, output_attentions)  # (B, L, D)
         return per_label, per_label, weights
 
 
-class ResNetLstmAttentionSelfAttentionMeanPooler(nn.Module):
+class ResNetLstmAttentionSelfAttentionMeanPooler(ResNetLstmAttentionPooler):
     """`"self_attention_mean"` (the seed's design): self-attention over the encoded tokens, then their mean."""
 
     has_attention_maps = True
-    per_label_outputs = False
-    reads_value_stage = False
 
-    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
-        super().__init__()
-        self.attention = ResNetLstmAttentionAttention(config, value_size=config.attention_hidden_size)
+    def __init__(self, config: ResNetLstmAttentionConfig, backbone: "ResNetBackboneAdapter"):
+        super().__init__(config, backbone)
+        self.position_encoding = config.position_encoding
+        self.attention = ResNetLstmAttentionMultiHeadAttention(config, value_size=config.attention_hidden_size)
 
-    def forward(self, encoded, keys, values, queries, output_attentions=False):
-        attended, weights = self.attention(keys, keys, encoded, output_attentions)  # (B, H*W, D)
+    def keys_and_values(self, inputs: ResNetLstmAttentionPoolerInputs) -> tuple[torch.Tensor, torch.Tensor]:
+        """(keys (B, H*W, D): the encoded tokens with their positions, values: the encoded tokens)."""
+        return with_positions(inputs.encoded, inputs.token_grid, self.position_encoding), inputs.encoded
+
+    def forward(self, inputs: ResNetLstmAttentionPoolerInputs, output_attentions: bool = False):
+        keys, values = self.keys_and_values(inputs)  # (B, H*W, D) each
+        attended, weights = self.attention(keys, keys, values, output_attentions)  # (B, H*W, D)
         return attended, attended.mean(dim=1), weights  # pooled: (B, D)
 
 
-class ResNetLstmAttentionAveragePooler(nn.Module):
+class ResNetLstmAttentionAveragePooler(ResNetLstmAttentionPooler):
     """`"global_average"`: no attention, the mean of the encoded tokens (the plain ResNet's global average pool)."""
 
-    has_attention_maps = False
-    per_label_outputs = False
-    reads_value_stage = False
-
-    def __init__(self, config: ResNetLstmAttentionConfig, value_size: int):
-        super().__init__()
-
-    def forward(self, encoded, keys, values, queries, output_attentions=False):
-        return encoded, encoded.mean(dim=1), None  # (B, H*W, D), (B, D)
+    def forward(self, inputs: ResNetLstmAttentionPoolerInputs, output_attentions: bool = False):
+        return inputs.encoded, inputs.encoded.mean(dim=1), None  # (B, H*W, D), (B, D)
 
 
 # `config.pooling` → the pooler (the config checks the name). Code outside this file asks the pooler what it has.
@@ -303,11 +362,89 @@ POOLERS = {
     "global_average": ResNetLstmAttentionAveragePooler,
 }
 
-# Folders saved before the poolers were modules hold the attention weights on the base model itself.
+# Folders saved before the poolers were modules hold the attention weights on the base model itself, and folders
+# saved before the query pooler built its own inputs hold its value keys there too.
 WEIGHT_PATHS_BEFORE_POOLERS = {
     r"^model\.attention\.": "model.pooler.attention.",
     r"^attention\.": "pooler.attention.",
+    r"^model\.value_keys\.": "model.pooler.value_keys.",
+    r"^value_keys\.": "pooler.value_keys.",
 }
+
+
+class ResNetBackboneAdapter:
+    """Everything the model knows about its backbone, in one place: stage names and channels, the token stage,
+    building it, pruning the stages after the token stage, the modules each stage name freezes and loading pretrained
+    weights. Written for transformers' ResNet; an `AutoBackbone` laid out like it (a stem, then `encoder.stages`, as
+    ConvNeXt is) works through it too. Not a module: it holds no weights, so the backbone's keep their names."""
+
+    def __init__(self, backbone: nn.Module):
+        self.backbone = backbone
+        self.stage_names = list(backbone.stage_names)  # "stem", "stage1", ...
+        self.channels = list(backbone.num_features)  # per stage name
+        self.token_stage_index = self.stage_names.index(backbone.out_features[-1])  # in hidden_states, stem = 0
+
+    @staticmethod
+    def build(backbone_config) -> nn.Module:
+        # transformers passes the model's attention backend down to the backbone config, and a ResNet backbone refuses
+        # "sdpa" although it has no attention at all: build it without that choice, then let it accept any.
+        requested, backbone_config._attn_implementation_internal = backbone_config._attn_implementation, None
+        backbone = AutoBackbone.from_config(backbone_config)
+        backbone._supports_sdpa = True
+        backbone_config._attn_implementation_internal = requested or backbone_config._attn_implementation
+        # The model reads the stages' raw maps (hidden_states); the norms some backbones (ConvNeXt) put on their
+        # out_features maps lie off that path, and a weight without a gradient would stop DDP: they stay fixed.
+        for parameter in getattr(backbone, "hidden_states_norms", nn.Module()).parameters():
+            parameter.requires_grad_(False)
+        return backbone
+
+    def _stages(self) -> nn.ModuleList | None:
+        stages = getattr(getattr(self.backbone, "encoder", None), "stages", None)
+        return stages if isinstance(stages, nn.ModuleList) else None
+
+    def prune_after_token_stage(self) -> None:
+        """A ResNet-style backbone runs all its stages in turn; stages after the token stage would be computed and
+        thrown away (layer4 is a fifth of ResNet-18's compute), so they are removed."""
+        if (stages := self._stages()) is not None:
+            del stages[self.token_stage_index :]  # stages[k - 1] is "stageK"
+
+    def stage_modules(self) -> dict[str, nn.Module]:
+        """{"stem": the stem, "stageK": the K-th stage} for the stages built, e.g. to freeze them."""
+        stem = getattr(self.backbone, "embedder", None) or getattr(self.backbone, "embeddings", None)
+        stages = self._stages()
+        if stem is None or stages is None:
+            raise ValueError(f"{type(self.backbone).__name__} is not laid out as a stem + encoder.stages.")
+        return {"stem": stem, **{f"stage{i + 1}": stage for i, stage in enumerate(stages)}}
+
+    def load_pretrained(self, name_or_path: str, **hub_kwargs) -> None:
+        """Copy the weights of a saved backbone (a Hub id or a `save_pretrained` folder of the same architecture) into
+        the stages built; a missing or misshapen weight is an error."""
+        # The concrete backbone class, not AutoBackbone.from_pretrained: the latter asks the Hub whether the
+        # repo exists even for a local folder, which fails offline.
+        from transformers.models.auto.modeling_auto import MODEL_FOR_BACKBONE_MAPPING
+
+        try:
+            source_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
+            source = MODEL_FOR_BACKBONE_MAPPING[type(source_config)].from_pretrained(
+                name_or_path, out_features=self.backbone.out_features, **hub_kwargs
+            )
+        except OSError as error:
+            raise OSError(
+                f"Could not load backbone weights {name_or_path!r}. Without network, pass a local folder written by "
+                "`save_pretrained` instead (e.g. ResNetForImageClassification.from_pretrained('microsoft/resnet-18')"
+                ".save_pretrained('resnet-18') on a machine with network), or start from random weights. "
+                f"Cause: {error}"
+            ) from error
+        own = self.backbone.state_dict()
+        weights = {name: value for name, value in source.state_dict().items() if name in own}
+        try:
+            self.backbone.load_state_dict(weights)
+        except RuntimeError as error:
+            raise ValueError(
+                f"The backbone weights in {name_or_path!r} do not fit `backbone_config` "
+                f"(layout {source.config.to_dict().get('hidden_sizes')}): build the model with that checkpoint's "
+                f"backbone config. Details: {error}"
+            ) from error
 
 
 class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
@@ -318,7 +455,7 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
     input_modalities = ("image",)
     supports_gradient_checkpointing = True
     _supports_sdpa = True
-    _no_split_modules = ["ResNetLstmAttentionSequenceEncoder", "ResNetLstmAttentionAttention"]
+    _no_split_modules = ["ResNetLstmAttentionSequenceEncoder", "ResNetLstmAttentionMultiHeadAttention"]
 
     def _init_weights(self, module):
         if isinstance(module, ResNetLstmAttentionInputProjection):
@@ -363,35 +500,10 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
         """Copy ImageNet weights into the backbone, after transformers' weight init so they are kept.
 
         `name_or_path` is a Hub id (default `microsoft/resnet-18`) or a local folder written by
-        `save_pretrained` (an `AutoBackbone`, `ResNetModel` or `ResNetForImageClassification` checkpoint).
+        `save_pretrained` (an `AutoBackbone`, `…Model` or `…ForImageClassification` checkpoint of the backbone's
+        architecture).
         """
-        # The concrete backbone class, not AutoBackbone.from_pretrained: the latter asks the Hub whether the
-        # repo exists even for a local folder, which fails offline.
-        from transformers.models.auto.modeling_auto import MODEL_FOR_BACKBONE_MAPPING
-
-        try:
-            source_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
-            source = MODEL_FOR_BACKBONE_MAPPING[type(source_config)].from_pretrained(
-                name_or_path, out_features=self.config.backbone_config.out_features, **hub_kwargs
-            )
-        except OSError as error:
-            raise OSError(
-                f"Could not load backbone weights {name_or_path!r}. Without network, pass a local folder written by "
-                "`save_pretrained` instead (e.g. ResNetForImageClassification.from_pretrained('microsoft/resnet-18')"
-                ".save_pretrained('resnet-18') on a machine with network), or start from random weights. "
-                f"Cause: {error}"
-            ) from error
-        backbone = self.base_model.backbone
-        # Only the stages this model built (up to the token stage); a missing or misshapen weight is an error.
-        weights = {name: value for name, value in source.state_dict().items() if name in backbone.state_dict()}
-        try:
-            backbone.load_state_dict(weights)
-        except RuntimeError as error:
-            raise ValueError(
-                f"The backbone weights in {name_or_path!r} do not fit `backbone_config` "
-                f"(layout {source.config.to_dict().get('hidden_sizes')}): build the model with that checkpoint's "
-                f"backbone config. Details: {error}"
-            ) from error
+        self.base_model.backbone_adapter.load_pretrained(name_or_path, **hub_kwargs)
 
 
 class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
@@ -399,43 +511,22 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
 
     def __init__(self, config: ResNetLstmAttentionConfig):
         super().__init__(config)
-        # transformers passes this model's attention backend down to the backbone config, and a ResNet backbone
-        # refuses "sdpa" although it has no attention at all: build it without that choice, then let it accept any.
-        backbone_config = config.backbone_config
-        requested, backbone_config._attn_implementation_internal = backbone_config._attn_implementation, None
-        self.backbone = AutoBackbone.from_config(backbone_config)
-        self.backbone._supports_sdpa = True
-        backbone_config._attn_implementation_internal = requested or backbone_config._attn_implementation
-        # Token stage index in the backbone's hidden states (stem = 0), for `hidden_states`.
-        self.token_stage_index = self.backbone.stage_names.index(self.backbone.out_features[-1])
-        # A ResNet-style backbone runs all its stages in turn; stages after the token stage would be computed and
-        # thrown away (layer4 is a fifth of ResNet-18's compute), so they are not built at all.
-        stages = getattr(getattr(self.backbone, "encoder", None), "stages", None)
-        if isinstance(stages, nn.ModuleList):
-            del stages[self.token_stage_index :]  # stages[k - 1] is "stageK"
+        self.backbone = ResNetBackboneAdapter.build(config.backbone_config)
+        self.backbone_adapter = ResNetBackboneAdapter(self.backbone)
+        self.backbone_adapter.prune_after_token_stage()
+        self.token_stage_index = self.backbone_adapter.token_stage_index
         self.backbone_maps_layer = ResNetLstmAttentionBackboneMaps(self.token_stage_index)
         self.sequence_encoder = None
         if config.sequence_encoder != "none":
-            self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=self.backbone.channels[-1])
+            token_channels = self.backbone_adapter.channels[self.token_stage_index]
+            self.sequence_encoder = ResNetLstmAttentionSequenceEncoder(config, input_size=token_channels)
         pooler_class = POOLERS[config.pooling]
-        # The attribute queries read the value stage's features under the tokens their keys point at.
-        self.value_stage_index = None
-        value_size = config.attention_hidden_size
-        if pooler_class.reads_value_stage:
-            self.value_stage_index = self.backbone.stage_names.index(config.value_stage)
-            value_size = self.backbone.num_features[self.value_stage_index]
-        # With attention_grid="value_stage", a key on the finer grid adds each position's own features to the token
-        # over it: without them the positions under one token would differ only by their position code.
-        self.value_keys = None
-        if self.value_stage_index is not None and config.attention_grid == "value_stage":
-            self.value_keys = nn.Linear(value_size, config.attention_hidden_size)
-        # One learned query per label, for a pooler with an output per label. A parameter of the model itself, not of
-        # the pooler: it comes first in the parameter order, which the Trainer's gradient-norm clipping sums in, so
-        # moving it would change every trained model's weights (and saved folders keep it where it always was).
+        # One learned query per label for a per-label pooler, registered here rather than in the pooler: it comes
+        # first in the parameter order, which gradient-norm clipping sums in, and where saved folders keep it.
         self.attribute_queries = None
         if pooler_class.per_label_outputs:
             self.attribute_queries = nn.Parameter(torch.empty(config.num_labels, config.attention_hidden_size))
-        self.pooler = pooler_class(config, value_size=value_size)
+        self.pooler = pooler_class(config, self.backbone_adapter)
         self.post_init()
 
     def backbone_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -450,35 +541,6 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
     def forward_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The unpooled feature map (B, C, H, W) of the configured backbone stage."""
         return self.backbone_maps(pixel_values)[-1]
-
-    def attention_keys(self, encoded: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-        """The encoded tokens, plus where each sits on the grid when `position_encoding` (keys only, as in DETR)."""
-        if not self.config.position_encoding:
-            return encoded
-        return encoded + sine_position_encoding(*grid, encoded.shape[-1], encoded.device, encoded.dtype)  # (B, N, D)
-
-    @property
-    def attention_stage_index(self) -> int:
-        """The hidden state whose grid the attention maps lie on: the token stage, or the value stage's finer grid."""
-        return self.token_stage_index if self.value_keys is None else self.value_stage_index
-
-    def attention_inputs(self, maps: tuple[torch.Tensor, ...], tokens: torch.Tensor, encoded: torch.Tensor):
-        """(keys (B, N, D), values (B, N, C') or None for poolers that attend over the encoded tokens themselves).
-
-        On the token grid, each token's value is the value stage's features under it; with `attention_grid=
-        "value_stage"` the N positions are the value stage's own (finer) grid."""
-        token_grid = maps[-1].shape[-2:]
-        if self.value_keys is not None:
-            value_map = maps[self.value_stage_index]  # (B, C', H, W), H×W finer than the tokens
-            values = feature_map_to_tokens(value_map)  # (B, H*W, C')
-            keys = tokens_to_finer_grid(encoded, token_grid, value_map.shape[-2:]) + self.value_keys(values)
-            return self.attention_keys(keys, value_map.shape[-2:]), values  # (B, H*W, D), (B, H*W, C')
-        keys = self.attention_keys(encoded, token_grid)  # (B, h*w, D)
-        if self.value_stage_index is None:
-            return keys, None
-        if self.value_stage_index == self.token_stage_index:
-            return keys, tokens
-        return keys, pool_to_token_grid(maps[self.value_stage_index], token_grid)  # (B, h*w, C')
 
     def forward(
         self,
@@ -498,15 +560,11 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         feature_map = maps[-1]  # (B, C, H, W)
         tokens = feature_map_to_tokens(feature_map)  # (B, H*W, C)
         encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)
-        keys = values = None
-        if self.pooler.has_attention_maps:
-            keys, values = self.attention_inputs(maps, tokens, encoded)  # (B, N, D), (B, N, C') or None
         queries = None
         if self.attribute_queries is not None:
             queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
-        last_hidden_state, pooled_output, attention_weights = self.pooler(
-            encoded, keys, values, queries, output_attentions
-        )
+        inputs = ResNetLstmAttentionPoolerInputs(maps, tokens, encoded, queries)
+        last_hidden_state, pooled_output, attention_weights = self.pooler(inputs, output_attentions)
         sequence_states = (encoded, last_hidden_state) if self.pooler.has_attention_maps else (encoded,)
 
         output = ResNetLstmAttentionModelOutput(
@@ -527,7 +585,7 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
         self.num_labels = config.num_labels
         self.model = ResNetLstmAttentionModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        if POOLERS[config.pooling].per_label_outputs:
+        if self.model.pooler.per_label_outputs:
             self.classifier = ResNetLstmAttentionQueryClassifier(config)
         else:
             self.classifier = nn.Linear(config.attention_hidden_size, config.num_labels)
@@ -555,6 +613,24 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
         return output if return_dict else output.to_tuple()
+
+    def logits_and_attention_grid(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (B, L), the attention averaged over heads on its grid (B, Q, H, W): the tokens, or the value stage).
+
+        The map interface: what every picture and score is drawn from, computed by an exported ONNX file too (and
+        offered by `OnnxClassifier` under the same name). Q is the number of labels when `per_label_attention_maps`.
+        """
+        outputs = self(pixel_values, output_attentions=True, output_hidden_states=True)
+        return outputs.logits, self.attention_grid(outputs)
+
+    def attention_grid(self, outputs: ImageClassifierOutput) -> torch.Tensor:
+        """The attention of `outputs` (a forward with `output_attentions` and `output_hidden_states`) averaged over
+        heads, on its grid: (B, Q, H, W)."""
+        if not self.has_attention_maps:
+            raise ValueError(f"A model with `pooling={self.config.pooling!r}` has no attention, so it has no maps.")
+        height, width = outputs.hidden_states[self.model.pooler.attention_stage_index].shape[-2:]
+        weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
+        return weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.config.problem_type is None:

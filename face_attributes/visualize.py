@@ -5,20 +5,23 @@ maps are in the interpretability package)."""
 
 import json
 
-import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure  # figures drawn straight to files: no pyplot, no backend to choose
+from PIL import Image
 
-matplotlib.use("Agg")  # files only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from .data.images import to_rgb  # noqa: E402
-from .data.labels import config_label_names  # noqa: E402
-from .interpretability import compute_attention_maps, upsample_to_image  # noqa: E402
+from .data.images import to_rgb
+from .data.labels import config_label_names
+from .interpretability import compute_attention_maps, upsample_to_image
 
 CELL_INCHES, DPI = 2.0, 100  # every panel is 200×200 px, so a grid's size is known in advance
 SUMMARY_COLUMNS = 1  # the text panel with the predicted attributes
+
+
+def new_figure(rows: int, columns: int, figsize: tuple[float, float], dpi: int, **kwargs):
+    """(figure, axes (rows, columns)): pyplot's `subplots` without pyplot's global state."""
+    figure = Figure(figsize=figsize, dpi=dpi)
+    return figure, figure.subplots(rows, columns, **kwargs)
 
 
 def plot_attention_grid(
@@ -37,7 +40,7 @@ def plot_attention_grid(
     image with `upsample_to_image`, as `interpretability.score_attention` scores them.
     """
     rows, columns = len(images), 1 + len(titles) + SUMMARY_COLUMNS
-    figure, axes = plt.subplots(
+    figure, axes = new_figure(
         rows, columns, figsize=(columns * CELL_INCHES, rows * CELL_INCHES), dpi=DPI, squeeze=False
     )
     for row, image in enumerate(images):
@@ -64,7 +67,6 @@ def plot_attention_grid(
         axis.axis("off")
     figure.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.01, wspace=0.05, hspace=0.25)
     figure.savefig(output_path, dpi=DPI)
-    plt.close(figure)
     return columns * int(CELL_INCHES * DPI), rows * int(CELL_INCHES * DPI)
 
 
@@ -97,7 +99,7 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
         if any(m in e for e in evaluations)
     ]
     panels = 2 if metric_names else 1
-    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), dpi=DPI, squeeze=False)
+    figure, axes = new_figure(1, panels, figsize=(6 * panels, 4), dpi=DPI, squeeze=False)
     plotted = []
     loss_axis = axes[0, 0]
     if train:
@@ -122,31 +124,38 @@ def plot_training(trainer_state_path: str, output_path: str) -> list[str]:
         metric_axis.legend(loc="lower right")
     figure.tight_layout()
     figure.savefig(output_path, dpi=DPI)
-    plt.close(figure)
     return plotted
 
 
-def plot_reliability(reliability: dict, attributes: list[str], output_path: str) -> list[str]:
+def plot_reliability(
+    reliability: dict, attributes: list[str], output_path: str, calibrated: dict | None = None
+) -> list[str]:
     """A reliability diagram per attribute from `<split>_reliability.json`: the share of positives against the mean
-    probability in each bin (the diagonal is perfect calibration), point sizes by count; returns the plotted names."""
+    probability in each bin (the diagonal is perfect calibration), point sizes by count; with `calibrated` (the
+    `<split>_calibrated_reliability.json` of a run with temperatures) its points too, in another colour. Returns the
+    plotted names."""
     columns = min(4, len(attributes))
     rows = -(-len(attributes) // columns)  # ceil
-    figure, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), dpi=DPI, squeeze=False)
+    figure, axes = new_figure(rows, columns, figsize=(3 * columns, 3 * rows), dpi=DPI, squeeze=False)
+    drawn = [("before" if calibrated else None, reliability, "tab:blue")]
+    if calibrated:
+        drawn.append(("after temperature scaling", calibrated, "tab:orange"))
     for axis, name in zip(axes.flat, attributes):
-        bins = [b for b in reliability[name]["bins"] if b["count"]]
         axis.plot([0, 1], [0, 1], color="grey", linewidth=1)
-        axis.scatter(
-            [b["mean_probability"] for b in bins],
-            [b["positive_rate"] for b in bins],
-            s=[10 + 90 * b["count"] / max(x["count"] for x in bins) for b in bins],
-        )
-        axis.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} (ECE {reliability[name]['ece']:.3f})")
+        for label, table, colour in drawn:
+            bins = [b for b in table[name]["bins"] if b["count"]]
+            sizes = [10 + 90 * b["count"] / max(x["count"] for x in bins) for b in bins]
+            points = [b["mean_probability"] for b in bins], [b["positive_rate"] for b in bins]
+            axis.scatter(*points, s=sizes, color=colour, alpha=0.7, label=label)
+        eces = " → ".join(f"{table[name]['ece']:.3f}" for _, table, _ in drawn)
+        axis.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} (ECE {eces})")
         axis.title.set_fontsize(9)
+    if calibrated:
+        axes.flat[0].legend(fontsize=7, loc="upper left")
     for axis in axes.flat[len(attributes) :]:
         axis.axis("off")
     figure.supxlabel("mean predicted probability in the bin")
     figure.supylabel("share of positives in the bin")
     figure.tight_layout()
     figure.savefig(output_path, dpi=DPI)
-    plt.close(figure)
     return attributes

@@ -32,7 +32,7 @@ from face_attributes.interpretability import DELETION_FILLS, RegionFace
 from face_attributes.visualize import attention_map_figure
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="A folder written by run_classification.py (or a Hub id).")
     parser.add_argument("--images", nargs="*", default=[], help="Image files, folders or glob patterns.")
@@ -80,21 +80,30 @@ def main(argv=None):
         "landmarks as for --score) next to the attention's mass on the row.",
     )
     parser.add_argument("--probe_train_faces", type=int, default=768, help="Train faces for the --probe's fit.")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.score:
         return score(args)
     if args.probe:
         return probe(args)
+    if not (args.images or args.dataset_name or args.data_dir):
+        parser.error("pass --images or --dataset_name/--data_dir")
+    draw(args)
 
+
+def draw(args) -> None:
+    """The picture: the maps of the first --num_images (4) images over them."""
     if args.images:
         images = [Image.open(path) for path in expand_inputs(args.images)[: args.num_images or 4]]
-    elif args.dataset_name or args.data_dir:
+    else:
         from face_attributes.data.sources import load_source
 
         split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]
         images = [split[i]["image"] for i in range(min(args.num_images or 4, len(split)))]
-    else:
-        parser.error("pass --images or --dataset_name/--data_dir")
     model, processor = load_saved_model(args.model)
     width, height = attention_map_figure(model, processor, images, args.output, args.attributes)
     print(f"Wrote {args.output} ({width}×{height} px, {len(images)} image(s))")

@@ -30,11 +30,11 @@ import torch
 from transformers import ResNetConfig, ResNetForImageClassification
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification  # noqa: E402
-from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE  # noqa: E402
+from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
+from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the other scripts
-from ablation import VARIANTS as LADDER  # noqa: E402
+from ablation import VARIANTS as LADDER
 
 NUM_LABELS = 40
 

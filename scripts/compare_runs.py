@@ -20,6 +20,7 @@ worst cell of each run:
 import argparse
 import csv
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,70 @@ def cell_table(
     return "\n".join(lines), {"cells": cells, "worst": worst}
 
 
+def equalized_odds_gaps(decisions: np.ndarray, labels: np.ndarray, groups: np.ndarray, weights: np.ndarray):
+    """Each attribute's equalized-odds gap (the largest difference between groups in TPR or FPR; a rate a group cannot
+    have is left out, as group_metrics does) under each weighting of the images: 0/1 decisions and labels (N, L), group
+    values (N, G), weights (B, N) (a row of ones: the images themselves; bootstrap counts: a resample). → (B, L)."""
+    ids = groups.astype(np.int64) @ (2 ** np.arange(groups.shape[1]))  # (N,): one integer per group
+    tprs, fprs = [], []
+    for group in np.unique(ids):
+        member = (ids == group)[:, None]  # (N, 1)
+        counts = [weights @ (member * x) for x in (labels, labels * decisions, 1 - labels, (1 - labels) * decisions)]
+        positives, true_positives, negatives, false_positives = counts  # each (B, L)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tprs.append(np.where(positives > 0, true_positives / positives, np.nan))
+            fprs.append(np.where(negatives > 0, false_positives / negatives, np.nan))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an attribute no group has positives of: NaN, as intended
+        spread = [np.nanmax(r, axis=0) - np.nanmin(r, axis=0) for r in (np.stack(tprs), np.stack(fprs))]
+    return np.fmax(*spread)  # (B, L)
+
+
+def gap_table(labels, baseline, run, groups, targets: list[str], attributes: list[str], top: int = 10):
+    """Markdown table and numbers: the equalized-odds gaps of both runs, the `top` largest (by the larger of the two)
+    and the mean over `targets`, each difference with a 95 % bootstrap interval over images (resampled together)."""
+    columns = [attributes.index(name) for name in targets]
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, len(labels), size=(BOOTSTRAP_SAMPLES, len(labels)))
+    weights = np.stack([np.ones(len(labels)), *(np.bincount(s, minlength=len(labels)) for s in samples)])  # (1+B, N)
+    gaps = [equalized_odds_gaps(d[:, columns], labels[:, columns], groups, weights) for d in (baseline, run)]
+    difference = gaps[1] - gaps[0]  # (1+B, L'): row 0 the images themselves
+    low, high = np.nanquantile(difference[1:], [0.025, 0.975], axis=0)
+    mean = np.nanmean(difference, axis=1)  # (1+B,)
+    numbers = {
+        n: {"baseline": gaps[0][0, i], "run": gaps[1][0, i], "interval": [low[i], high[i]]}
+        for i, n in enumerate(targets)
+    }
+    numbers["mean"] = {
+        "baseline": np.nanmean(gaps[0][0]),
+        "run": np.nanmean(gaps[1][0]),
+        "interval": list(np.nanquantile(mean[1:], [0.025, 0.975])),
+    }
+    order = sorted(targets, key=lambda n: -max(numbers[n]["baseline"], numbers[n]["run"]))[:top]
+    lines = ["| attribute | baseline | run | run − baseline (95 % bootstrap interval) |", "|---|---|---|---|"]
+    for name in ["mean", *order]:
+        row = numbers[name]
+        shown = f"**mean of {len(targets)}**" if name == "mean" else name
+        lines.append(
+            f"| {shown} | {row['baseline']:.3f} | {row['run']:.3f} | {row['run'] - row['baseline']:+.3f} "
+            f"({row['interval'][0]:+.3f} to {row['interval'][1]:+.3f}) |"
+        )
+    return "\n".join(lines), {n: {k: np.asarray(v).tolist() for k, v in row.items()} for n, row in numbers.items()}
+
+
+def group_sections(labels, baseline, run, groups, columns, targets, attributes, name) -> tuple[list[str], dict]:
+    """The group comparison of one run: the equalized-odds gaps of all targets, then each target's cells."""
+    table, gaps = gap_table(labels, baseline, run, groups, targets, attributes)
+    sections = [f"#### Equalized-odds gaps between the groups of {' × '.join(columns)}, {name}\n\n{table}"]
+    cells = {}
+    for target in targets:
+        i = attributes.index(target)
+        correct = (baseline[:, i] == labels[:, i]), (run[:, i] == labels[:, i])
+        text, cells[target] = cell_table(target, labels[:, i], *correct, groups, columns)
+        sections.append(f"#### {target} by cell, {name}\n\n{text}")
+    return sections, {"equalized_odds_gaps": gaps, "cells": cells}
+
+
 def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray) -> np.ndarray:
     """Per attribute, the test accuracy of always answering the train split's majority class."""
     majority = (train_labels.mean(axis=0) >= 0.5).astype(np.int8)
@@ -178,13 +243,12 @@ def main(argv: list[str] | None = None) -> dict:
             )
         table, results[run] = compare(labels, baseline, decisions, attributes, majority)
         sections.append(f"### {run} against {args.baseline}\n\n{table}")
-        for name in targets if args.group_columns else []:
-            i = attributes.index(name)
-            correct = (baseline[:, i] == labels[:, i]), (decisions[:, i] == labels[:, i])
-            cells, results[run]["attributes"][name]["groups"] = cell_table(
-                name, labels[:, i], *correct, groups, args.group_columns
+        if args.group_columns:
+            name = f"{run} against {args.baseline}"
+            more, results[run]["groups"] = group_sections(
+                labels, baseline, decisions, groups, args.group_columns, targets, attributes, name
             )
-            sections.append(f"#### {name} by cell, {run} against {args.baseline}\n\n{cells}")
+            sections += more
     text = "\n\n".join(sections) + "\n"
     print(text)
     if args.output:

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from transformers import AutoModelForImageClassification  # noqa: E402
+from transformers import AutoModelForImageClassification
 
-from face_attributes.data.labels import config_label_names  # noqa: E402
-from face_attributes.inference.onnx_export import PARITY_TOLERANCE, export_onnx, quantize_int8  # noqa: E402
-from face_attributes.inference.onnx_model import OnnxClassifier  # noqa: E402
+from face_attributes.data.labels import config_label_names
+from face_attributes.inference.onnx_export import PARITY_TOLERANCE, export_onnx, quantize_int8
+from face_attributes.inference.onnx_model import OnnxClassifier
 
 
 def validation_batches(processor, label_names: list[str], args) -> list[tuple[torch.Tensor, np.ndarray]]:

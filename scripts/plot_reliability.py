@@ -5,6 +5,9 @@
 prediction) → PNG, one panel per attribute, with each attribute's expected calibration error.
 
 python scripts/plot_reliability.py outputs/synthetic --split test --attributes Male Smiling Eyeglasses
+
+A run with `--calibrate temperature` also wrote `<split>_calibrated_reliability.json`: its points are drawn over the
+others (before and after temperature scaling), unless --no_calibrated.
 """
 
 import argparse
@@ -20,6 +23,7 @@ def main(argv=None) -> list[str]:
     parser.add_argument("--split", default="test", choices=("eval", "test"), help="Which split's bins to draw.")
     parser.add_argument("--attributes", nargs="+", help="Attributes to draw (default: every attribute).")
     parser.add_argument("--output", help="PNG to write (default: <split>_reliability.png in the run folder).")
+    parser.add_argument("--no_calibrated", action="store_true", help="Leave out the points after temperature scaling.")
     args = parser.parse_args(argv)
     path = os.path.join(args.run, f"{args.split}_reliability.json")
     if not os.path.exists(path):
@@ -29,8 +33,13 @@ def main(argv=None) -> list[str]:
     unknown = [name for name in args.attributes or [] if name not in reliability]
     if unknown:
         parser.error(f"{unknown} not in {path}; it has {list(reliability)}.")
+    calibrated_path = os.path.join(args.run, f"{args.split}_calibrated_reliability.json")
+    calibrated = None
+    if os.path.exists(calibrated_path) and not args.no_calibrated:
+        with open(calibrated_path) as f:
+            calibrated = json.load(f)
     output = args.output or os.path.join(args.run, f"{args.split}_reliability.png")
-    plotted = plot_reliability(reliability, args.attributes or list(reliability), output)
+    plotted = plot_reliability(reliability, args.attributes or list(reliability), output, calibrated)
     print(f"Wrote {output} ({len(plotted)} attributes)")
     return plotted
 

@@ -14,7 +14,7 @@ from testing_utils import TINY, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-import ablation  # noqa: E402
+import ablation
 
 PASSTHROUGH = [*TINY, "--max_steps", "6", "--max_eval_samples", "32"]
 

@@ -73,7 +73,8 @@ def test_group_cells_are_compared_with_paired_intervals_and_the_worst_cell_named
         ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "erm"), "--runs", str(tmp_path / "robust")]
         + ["--group_columns", "Male"]
     )
-    groups = results[str(tmp_path / "robust")]["attributes"]["Smiling"]["groups"]
+    compared = results[str(tmp_path / "robust")]["groups"]
+    groups = compared["cells"]["Smiling"]
     cell = groups["cells"]["Male=1 Smiling=1"]
     n = len(smiling_men)
     assert cell["images"] == n and cell["baseline"] == pytest.approx(1 - 2 / n) and cell["run"] == 1.0
@@ -81,7 +82,21 @@ def test_group_cells_are_compared_with_paired_intervals_and_the_worst_cell_named
     assert cell["half_width"] == pytest.approx(1.96 * np.sqrt(2 - 4 / n) / n)
     assert groups["worst"]["baseline"] == "Male=1 Smiling=1"
     assert groups["cells"]["Male=0 Smiling=1"]["difference"] == 0.0
-    assert "Male" not in {name for name, a in results[str(tmp_path / "robust")]["attributes"].items() if "groups" in a}
+    assert "Male" not in compared["cells"] and "Male" not in compared["equalized_odds_gaps"]
+    # The gaps equal the package's fairlearn-based group metrics on the same decisions; the run's is the labels' own.
+    from face_attributes.training.group_metrics import group_metric_table
+
+    names = [a for a in SYNTHETIC_ATTRIBUTES if a != "Male"]
+    columns = [SYNTHETIC_ATTRIBUTES.index(a) for a in names]
+    group_values = labels[:, [male]]
+    for decisions, who in ((baseline, "baseline"), (labels, "run")):
+        _, summaries = group_metric_table(decisions[:, columns], labels[:, columns], group_values, names, ["Male"])
+        for name in names:
+            gap = compared["equalized_odds_gaps"][name][who]
+            assert gap == pytest.approx(summaries[name]["equalized_odds_gap"], nan_ok=True), (name, who)
+    smiling_gap = compared["equalized_odds_gaps"]["Smiling"]
+    low, high = smiling_gap["interval"]
+    assert smiling_gap["run"] == 0.0 and low <= smiling_gap["run"] - smiling_gap["baseline"] <= high
     assert f"Worst cell: baseline {1 - 2 / n:.2%} (Male=1 Smiling=1)" in capsys.readouterr().out
 
 

@@ -23,7 +23,6 @@ from face_attributes import (
     ResNetLstmAttentionModel,
 )
 from face_attributes.configuration_resnet_lstm_attention import POOLING_TYPES, RESNET18_BACKBONE
-from face_attributes.interpretability import logits_and_attention_grid
 from face_attributes.modeling_resnet_lstm_attention import POOLERS, feature_map_to_tokens, tokens_to_finer_grid
 
 from testing_utils import run_without_package, tiny_backbone, tiny_config
@@ -373,7 +372,7 @@ def test_attention_grid_value_stage_attends_over_the_value_stage_positions_and_r
     under_one_token = outputs.attentions[0][:, :, :, [0, 1, 8, 9]]  # (B, heads, labels, 4)
     assert (under_one_token - under_one_token.mean(dim=-1, keepdim=True)).abs().amax() > 1e-4
     # The maps every picture and score is drawn from lie on that grid, with the model's own logits.
-    logits, grid = logits_and_attention_grid(model, pixel_values)
+    logits, grid = model.logits_and_attention_grid(pixel_values)
     assert grid.shape == (2, 3, 8, 8)
     torch.testing.assert_close(grid, outputs.attentions[0].mean(dim=1).reshape(2, 3, 8, 8))
     with torch.no_grad():
@@ -622,3 +621,29 @@ def test_a_folder_with_the_attention_on_the_base_model_saves_again_in_the_pooler
     torch.testing.assert_close(
         base.pooler.attention.q_proj.weight, model.model.pooler.attention.q_proj.weight, rtol=0, atol=0
     )
+
+
+def test_a_pooling_defined_only_here_trains_saves_and_reloads(monkeypatch, tmp_path):
+    """A new pooling is one class, one POOLERS entry and its config name: nothing else in the package changes."""
+    import face_attributes.configuration_resnet_lstm_attention as configuration
+    from face_attributes.modeling_resnet_lstm_attention import ResNetLstmAttentionPooler
+
+    class MaxPooler(ResNetLstmAttentionPooler):
+        """The largest value of each channel over the encoded tokens."""
+
+        def forward(self, inputs, output_attentions=False):
+            return inputs.encoded, inputs.encoded.max(dim=1).values, None  # (B, H*W, D), (B, D)
+
+    monkeypatch.setitem(POOLERS, "max_tokens", MaxPooler)
+    monkeypatch.setattr(configuration, "POOLING_TYPES", (*configuration.POOLING_TYPES, "max_tokens"))
+    torch.manual_seed(0)
+    model = ResNetLstmAttentionForImageClassification(tiny_config(pooling="max_tokens"))
+    pixel_values, labels = torch.randn(2, 3, 64, 64), torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    outputs = model(pixel_values, labels=labels, output_attentions=True)
+    outputs.loss.backward()
+    assert outputs.logits.shape == (2, 3) and outputs.attentions is None and not model.has_attention_maps
+    assert all(p.grad is not None for p in model.parameters())  # every part of the model is on the logits' path
+    model.save_pretrained(tmp_path)
+    reloaded = ResNetLstmAttentionForImageClassification.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(pixel_values).logits, model.eval()(pixel_values).logits, rtol=0, atol=0)

@@ -109,13 +109,30 @@ def test_the_onnx_file_carries_the_temperatures_and_gives_the_folders_probabilit
     assert np.abs(probabilities["folder"] - plain).max() > 1e-3  # the temperatures were applied
 
 
-def test_an_onnx_file_exported_before_temperatures_reads_as_the_plain_sigmoid(exported):
+def test_the_pytorch_model_and_the_onnx_runner_offer_the_same_map_interface(exported):
+    from face_attributes.interpretability.maps import AttributeMapModel
+
+    root, folder, _ = exported
+    runner = OnnxClassifier(str(root / "model.onnx"))
+    model = AutoModelForImageClassification.from_pretrained(folder, trust_remote_code=True).eval()
+    assert isinstance(runner, AttributeMapModel) and isinstance(model, AttributeMapModel)
+    assert (runner.has_attention_maps, runner.per_label_attention_maps) == (True, True)  # from the file's metadata
+    pixel_values = runner.image_processor()([make_face(0, "test", 0).image], return_tensors="pt")["pixel_values"]
+    with torch.no_grad():
+        expected = model.logits_and_attention_grid(pixel_values)
+    for want, got in zip(expected, runner.logits_and_attention_grid(pixel_values)):
+        assert got.shape == want.shape and (got - want).abs().max() < 1e-4
+
+
+def test_an_onnx_file_exported_before_temperatures_and_map_flags_reads_as_it_was(exported):
     from face_attributes.inference.onnx_model import OnnxMetadata
 
     root, _, _ = exported
     old = json.loads(OnnxClassifier(str(root / "model.onnx")).metadata.to_json())
-    del old["temperatures"]  # as files exported before --calibrate were written
-    assert OnnxMetadata.from_json(json.dumps(old)).temperatures is None
+    for key in ("temperatures", "has_attention_maps", "per_label_attention_maps"):
+        del old[key]  # as files exported before --calibrate and the map flags were written
+    earlier = OnnxMetadata.from_json(json.dumps({**old, "pooling": "mean"}))  # and the pooling's earlier name
+    assert earlier.temperatures is None and earlier.map_flags() == (True, False)
 
 
 def read_csv(path) -> list[dict]:

@@ -20,7 +20,7 @@ from testing_utils import TINY, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import run_classification  # noqa: E402
+import run_classification
 
 # 96 images in batches of 16 with gradient accumulation 2: 3 optimizer steps per epoch, so 36 steps cross
 # eleven epoch boundaries (about 3 s of training on 2 cores).

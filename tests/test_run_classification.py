@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 import torch
 
-from testing_utils import TINY, readme_demo_command, run_without_package, slow
+from testing_utils import TINY, readme_demo_command, run_without_package, script, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import run_classification  # noqa: E402
+import run_classification
 
 # The README demo command, shrunk only by arguments: tiny backbone, few steps, small eval/test subsets.
 
@@ -425,6 +425,10 @@ def test_calibrate_temperature_saves_temperatures_the_pipeline_and_predictions_a
     for key in ("eval_ece", "eval_calibrated_ece", "test_ece", "test_calibrated_ece_Smiling"):
         assert saved[key] == results[key], key
     assert (output_dir / "test_calibrated_reliability.json").exists()
+    card = (output_dir / "README.md").read_text()
+    assert f"{results['test_calibrated_ece']:.3f} after temperature scaling" in card
+    plotted = script("plot_reliability").main([str(output_dir), "--output", str(tmp_path / "before_after.png")])
+    assert plotted == ["Male", "Smiling"] and (tmp_path / "before_after.png").stat().st_size > 5000
 
     faces = [make_face(0, "test", i).image for i in range(4)]
     pipeline = FaceAttributePipeline(str(output_dir), faces="aligned")
@@ -464,3 +468,53 @@ def test_training_again_removes_the_temperatures_of_an_earlier_run(tmp_path):
     assert (output_dir / "temperatures.json").exists()
     run_classification.main([*arguments, "--do_train", "--overwrite_output_dir"])
     assert not (output_dir / "temperatures.json").exists()  # new weights: the old temperatures do not fit them
+
+
+def test_a_convnext_backbone_trains_saves_reloads_without_the_package_and_exports(tmp_path):
+    from transformers import ConvNextConfig, ConvNextModel
+
+    from face_attributes.inference.onnx_export import export_onnx
+
+    convnext = ConvNextConfig(depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], num_labels=1000)
+    torch.manual_seed(0)
+    ConvNextModel(convnext).save_pretrained(tmp_path / "convnext")  # as a downloaded checkpoint would be
+    output_dir = tmp_path / "model"
+    arguments = [*TINY, "--label_columns", "Male", "Smiling", "--backbone_name_or_path", str(tmp_path / "convnext")]
+    arguments += ["--backbone_stage", "stage3", "--output_dir", str(output_dir), "--do_train", "--max_steps", "2"]
+    for flag in ("--backbone_embedding_size", "--backbone_hidden_sizes", "--backbone_depths"):  # ResNet sizes
+        index = arguments.index(flag)
+        arguments = arguments[:index] + arguments[index + 1 + (1 if flag == "--backbone_embedding_size" else 4) :]
+    run_classification.main(arguments)
+    saved = json.loads((output_dir / "config.json").read_text())
+    assert saved["backbone_config"]["model_type"] == "convnext"
+    assert len(saved["backbone_config"].get("id2label", {})) < 1000  # the checkpoint's ImageNet labels left out
+    result = run_without_package(
+        f"""
+        import json, torch
+        from transformers import AutoModelForImageClassification
+        model = AutoModelForImageClassification.from_pretrained({str(output_dir)!r}, trust_remote_code=True).eval()
+        with torch.no_grad():
+            logits = model(torch.zeros(1, 3, 64, 64)).logits
+        print(json.dumps({{"backbone": type(model.model.backbone).__name__, "logits": logits.tolist()}}))
+        """,
+        tmp_path,
+    )
+    assert result["backbone"] == "ConvNextBackbone" and len(result["logits"][0]) == 2
+    differences = export_onnx(str(output_dir), str(tmp_path / "model.onnx"), attentions=True)
+    assert max(differences.values()) < 1e-4
+
+
+def test_backbone_config_flag_builds_a_random_backbone_of_that_type(tmp_path):
+    from transformers import ConvNextConfig
+
+    ConvNextConfig(depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32]).to_json_file(tmp_path / "convnext.json")
+    model_args = run_classification.parse_args(
+        ["--backbone_config", str(tmp_path / "convnext.json"), "--backbone_stage", "stage2", "--output_dir", "x"]
+        + ["--backbone_name_or_path", "none", "--lstm_hidden_size", "8", "--num_attention_heads", "2"]
+    )[0][0]
+    model = run_classification.build_model(model_args, ["Male"], None)
+    assert type(model.model.backbone).__name__ == "ConvNextBackbone"
+    assert model.model.backbone_adapter.stage_names[model.model.token_stage_index] == "stage2"
+    with pytest.raises(ValueError, match="--backbone_hidden_sizes sizes ResNet-18's layout"):
+        model_args.backbone_hidden_sizes = [8, 8, 8, 8]
+        run_classification.build_model(model_args, ["Male"], None)

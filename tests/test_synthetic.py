@@ -18,7 +18,7 @@ from testing_utils import script, slow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-import run_classification  # noqa: E402
+import run_classification
 
 # The default design shrunk: a few channels, stage-3 tokens (9×9 at 144 px) whose values are the stage-2 features
 # under them, attribute-query pooling, 2 heads.

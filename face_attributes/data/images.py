@@ -129,6 +129,12 @@ def build_transforms(image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD
     return train, evaluation
 
 
+def image_processor_for(config) -> ViTImageProcessor:
+    """A model's image processor, from its config: the one place a model's image size is read. The processor saved
+    beside the weights is written from it, for `AutoImageProcessor` users; this project never reads it back."""
+    return build_image_processor(config.image_size)
+
+
 def build_image_processor(image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> ViTImageProcessor:
     """A transformers image processor that reproduces the eval transform (saved beside the model)."""
     return ViTImageProcessor(

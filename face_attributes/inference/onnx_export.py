@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..interpretability import logits_and_attention_grid
 from .onnx_model import METADATA_KEY, OnnxClassifier, OnnxMetadata, read_onnx_metadata
 from .temperatures import TEMPERATURES_FILE
 from .thresholds import THRESHOLDS_FILE
@@ -36,7 +35,7 @@ class ExportedOutputs(nn.Module):
 
     def forward(self, pixel_values: torch.Tensor):
         if self.attentions:
-            return logits_and_attention_grid(self.model, pixel_values)
+            return self.model.logits_and_attention_grid(pixel_values)
         return self.model(pixel_values).logits
 
 
@@ -48,10 +47,12 @@ def read_saved_json(model_dir: str, name: str) -> dict | None:
 def build_metadata(model, processor, model_dir: str) -> OnnxMetadata:
     return OnnxMetadata(
         id2label={int(k): v for k, v in model.config.id2label.items()},
-        image_size=int(processor.size["height"]),
+        image_size=int(model.config.image_size),
         image_mean=[float(v) for v in processor.image_mean],
         image_std=[float(v) for v in processor.image_std],
         pooling=model.config.pooling,
+        has_attention_maps=model.has_attention_maps,
+        per_label_attention_maps=model.per_label_attention_maps,
         thresholds=read_saved_json(model_dir, THRESHOLDS_FILE),
         temperatures=read_saved_json(model_dir, TEMPERATURES_FILE),
     )

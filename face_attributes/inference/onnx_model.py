@@ -15,10 +15,16 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from ..configuration_resnet_lstm_attention import POOLING_ALIASES
-from ..modeling_resnet_lstm_attention import POOLERS
-
 METADATA_KEY = "face_attributes"  # one JSON string in the ONNX file's metadata_props
+# (has_attention_maps, per_label_attention_maps) of the poolings that files exported before the metadata carried the
+# two flags can name; files exported since carry them, so a new pooling never needs a line here.
+FLAGS_OF_EARLIER_EXPORTS = {
+    "attribute_queries": (True, True),
+    "self_attention_mean": (True, False),
+    "global_average": (False, False),
+    "mean": (True, False),
+    "average": (False, False),
+}
 
 
 class OnnxModelError(ValueError):
@@ -34,6 +40,14 @@ class OnnxMetadata:
     pooling: str
     thresholds: dict[str, float] | None = None
     temperatures: dict[str, float] | None = None  # files exported before temperature scaling have none
+    has_attention_maps: bool | None = None  # None: an earlier export, read from FLAGS_OF_EARLIER_EXPORTS
+    per_label_attention_maps: bool | None = None
+
+    def map_flags(self) -> tuple[bool, bool]:
+        """(has_attention_maps, per_label_attention_maps) of the exported model."""
+        if self.has_attention_maps is None:
+            return FLAGS_OF_EARLIER_EXPORTS[self.pooling]
+        return self.has_attention_maps, self.per_label_attention_maps
 
     def to_json(self) -> str:
         return json.dumps({**self.__dict__, "id2label": {str(k): v for k, v in self.id2label.items()}})
@@ -79,10 +93,9 @@ def read_onnx_metadata(path: str) -> OnnxMetadata:
 
 
 class OnnxClassifier:
-    """The parts of the PyTorch model the pipeline and the pictures use, on ONNX Runtime (CPU).
-
-    `model(pixel_values).logits` and `logits_and_attention_grid(pixel_values)` take and return torch tensors, so the
-    code around them does not change.
+    """The PyTorch model's interface for the pipeline and the pictures, on ONNX Runtime (CPU): `config.id2label`,
+    `has_attention_maps`, `per_label_attention_maps`, `model(pixel_values).logits` and the map interface
+    `logits_and_attention_grid(pixel_values)`, taking and returning torch tensors as the PyTorch model does.
     """
 
     def __init__(self, path: str, threads: int | None = None):
@@ -100,9 +113,7 @@ class OnnxClassifier:
         self.output_names = [o.name for o in self.session.get_outputs()]
         labels = self.metadata.id2label
         self.config = SimpleNamespace(id2label=labels, num_labels=len(labels), pooling=self.metadata.pooling)
-        # What the PyTorch model's pooler says about its maps (files exported earlier name the pooling by an alias).
-        pooler = POOLERS[POOLING_ALIASES.get(self.metadata.pooling, self.metadata.pooling)]
-        self.has_attention_maps, self.per_label_attention_maps = pooler.has_attention_maps, pooler.per_label_outputs
+        self.has_attention_maps, self.per_label_attention_maps = self.metadata.map_flags()
         self.device = torch.device("cpu")
 
     def _run(self, pixel_values: torch.Tensor, outputs: list[str]) -> list[np.ndarray]:

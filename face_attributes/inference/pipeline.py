@@ -5,18 +5,18 @@
 import torch
 from PIL import Image
 
-from ..data.images import to_rgb
+from ..data.images import image_processor_for, to_rgb
 from .faces import Face, FaceDetector, find_faces
 from .temperatures import calibrated_probabilities, load_temperatures
 
 
 def load_saved_model(model_dir: str, device: str | torch.device = "cpu"):
     """A folder written by run_classification.py → (the model, in eval mode on `device`, with the code files saved
-    beside its weights; its image processor)."""
-    from transformers import AutoImageProcessor, AutoModelForImageClassification
+    beside its weights; its image processor, built from its config)."""
+    from transformers import AutoModelForImageClassification
 
     model = AutoModelForImageClassification.from_pretrained(model_dir, trust_remote_code=True)
-    return model.to(device).eval(), AutoImageProcessor.from_pretrained(model_dir)
+    return model.to(device).eval(), image_processor_for(model.config)
 
 
 class FaceAttributePipeline:

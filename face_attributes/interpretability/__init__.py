@@ -18,7 +18,6 @@ from .maps import (
     attribute_maps,
     compute_attention_maps,
     grad_cam_maps,
-    logits_and_attention_grid,
     token_centres,
     upsample_to_image,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "attribute_maps",
     "compute_attention_maps",
     "grad_cam_maps",
-    "logits_and_attention_grid",
     "token_centres",
     "upsample_to_image",
     "linear_probe_auc",

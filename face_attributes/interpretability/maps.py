@@ -4,6 +4,7 @@
 placement over the image's pixels."""
 
 import math
+from typing import Protocol, runtime_checkable
 
 import torch
 
@@ -12,24 +13,20 @@ from ..data.labels import config_label_names
 METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
 
 
-def logits_and_attention_grid(model, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits (B, L), the attention averaged over heads on its grid (B, Q, H, W): the tokens, or the value stage).
+@runtime_checkable
+class AttributeMapModel(Protocol):
+    """The map interface the pictures, the scores, the pipeline and the web demo use, implemented by the PyTorch
+    model (`ResNetLstmAttentionForImageClassification`) and the ONNX runner (`OnnxClassifier`) alike: `config.id2label`
+    names the labels, `model(pixel_values).logits` gives (B, L)."""
 
-    What every picture and score is drawn from; an exported ONNX model computes exactly this (`onnx_export`), and
-    a loaded one (`onnx_model.OnnxClassifier`) provides it as a method of its own.
-    """
-    if hasattr(model, "logits_and_attention_grid"):
-        return model.logits_and_attention_grid(pixel_values)
-    outputs = model(pixel_values, output_attentions=True, output_hidden_states=True)
-    return outputs.logits, attention_grid(model, outputs)
+    config: object
+    has_attention_maps: bool  # whether it attends over positions (Grad-CAM stands in where it does not)
+    per_label_attention_maps: bool  # one map per label (Q = L), or one map for all
 
+    def __call__(self, pixel_values: torch.Tensor, **kwargs): ...
 
-def attention_grid(model, outputs) -> torch.Tensor:
-    """The attention of `outputs` (a forward with `output_attentions` and `output_hidden_states`) averaged over
-    heads, on its grid: (B, Q, H, W)."""
-    height, width = outputs.hidden_states[model.base_model.attention_stage_index].shape[-2:]  # the attention's grid
-    weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
-    return weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
+    def logits_and_attention_grid(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (B, L), attention averaged over heads on its grid (B, Q, H, W))."""
 
 
 @torch.no_grad()
@@ -44,7 +41,7 @@ def compute_attention_maps(model, pixel_values: torch.Tensor, attributes: list[s
         raise ValueError(
             f"A model with `pooling={model.config.pooling!r}` has no attention, so it has no attention maps."
         )
-    logits, weights = logits_and_attention_grid(model, pixel_values)  # (B, L), (B, Q, H, W)
+    logits, weights = model.logits_and_attention_grid(pixel_values)  # (B, L), (B, Q, H, W)
     maps, titles = select_attention_maps(model, weights, attributes)
     return maps, torch.sigmoid(logits.float()), titles
 

@@ -15,8 +15,8 @@ import torch
 
 from ..data.labels import config_label_names
 from ..metrics.attribute_metrics import roc_auc
-from ..modeling_resnet_lstm_attention import feature_map_to_tokens
-from .maps import attention_grid, select_attention_maps, token_centres
+from ..modeling_resnet_lstm_attention import ResNetLstmAttentionPoolerInputs, feature_map_to_tokens
+from .maps import select_attention_maps, token_centres
 from .regions import region_boxes
 from .scores import POINTING_TOLERANCE
 
@@ -34,9 +34,9 @@ def attention_values_and_maps(model, image_processor, faces: list, attribute: st
         stage_maps = outputs.hidden_states[: base.token_stage_index + 1]  # the stem's and each stage's maps
         tokens = feature_map_to_tokens(stage_maps[-1])  # (B, h*w, C)
         encoded = outputs.hidden_states[base.token_stage_index + 1]  # the sequence encoder's output (B, h*w, D)
-        _, chunk_values = base.attention_inputs(stage_maps, tokens, encoded)  # (B, N, C') or None: the encoded tokens
-        chunk_values = encoded if chunk_values is None else chunk_values
-        attention, _ = select_attention_maps(model, attention_grid(model, outputs), [attribute])  # (B, 1, H, W)
+        inputs = ResNetLstmAttentionPoolerInputs(stage_maps, tokens, encoded)
+        _, chunk_values = base.pooler.keys_and_values(inputs)  # (B, N, C'): what the attention reads
+        attention, _ = select_attention_maps(model, model.attention_grid(outputs), [attribute])  # (B, 1, H, W)
         height, width = attention.shape[-2:]
         values.append(chunk_values.float().reshape(len(chunk), height, width, -1).cpu())  # (B, H, W, C')
         maps.append(attention[:, 0].cpu())  # (B, H, W)

@@ -125,7 +125,7 @@ def card_body(
         USES_SECTION + (f"\n\n{CELEBA_LICENCE}" if source.celeba else ""),
         limitations_section(source) + group_gaps_section(metrics, arguments.get("group_columns") or []),
         training_section(source, metrics, arguments),
-        thresholds_section(thresholds),
+        thresholds_section(thresholds) + calibration_section(metrics),
         HOW_TO_USE.format(folder=folder, top_k=len(label_names)),
         CITATION_SECTION + (f"\n\nCelebA:\n\n```bibtex\n{CELEBA_CITATION}\n```" if source.celeba else ""),
         "## Training arguments\n\n```json\n"
@@ -238,6 +238,23 @@ def thresholds_section(thresholds: dict[str, float] | None) -> str:
         "balanced accuracy on the validation split (`scripts/predict.py --threshold saved` applies them):\n\n"
         f"| attribute | threshold |\n|---|---|\n{rows}"
     )
+
+
+def calibration_section(metrics: dict) -> str:
+    """A paragraph on calibration: the mean ECE of the last split evaluated, and after temperature scaling if fitted."""
+    split = "test" if "test_ece" in metrics else "eval"
+    if f"{split}_ece" not in metrics:
+        return ""
+    text = (
+        f"\n\n## Calibration\n\nMean expected calibration error over the attributes ({split} split, 15 bins): "
+        f"{metrics[f'{split}_ece']:.3f}"
+    )
+    if f"{split}_calibrated_ece" in metrics:
+        text += (
+            f"; {metrics[f'{split}_calibrated_ece']:.3f} after temperature scaling (`temperatures.json`, fitted on "
+            "validation, applied by the project's pipeline to every probability it gives)"
+        )
+    return text + "."
 
 
 HOW_TO_USE = """## How to use

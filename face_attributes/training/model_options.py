@@ -14,11 +14,12 @@ def positive_weights(labels: np.ndarray) -> list[float]:
 
 
 def freeze_backbone_stages(model: torch.nn.Module, stages: list[str]) -> None:
-    """Freeze ResNet backbone stages by name: "stem" is the embedder, "stageK" the K-th encoder stage."""
-    backbone = model.base_model.backbone
-    if not (hasattr(backbone, "embedder") and hasattr(backbone, "encoder")):
-        raise ValueError("--freeze_stages works with ResNet-style backbones (embedder + encoder.stages).")
-    modules = {"stem": backbone.embedder, **{f"stage{i + 1}": s for i, s in enumerate(backbone.encoder.stages)}}
+    """Freeze backbone stages by name: "stem", "stageK" (the stages the model built; its backbone adapter says
+    which module each name is)."""
+    try:
+        modules = model.base_model.backbone_adapter.stage_modules()
+    except ValueError as error:
+        raise ValueError(f"--freeze_stages: {error}") from error
     for stage in stages:
         if stage not in modules:
             raise ValueError(f"Unknown stage {stage!r} in --freeze_stages; choose from {list(modules)}.")
