@@ -146,3 +146,27 @@ def test_cpu_recipe_rerun_for_one_rung_compares_every_finished_run_of_the_seed(t
     assert "bilstm-mean" not in compared
     # ablation.md has the plain baseline beside the requested rung.
     assert "| plain | 1 |" in (out / "ablation.md").read_text()
+
+
+@slow
+def test_group_robust_recipe_trains_both_runs_and_pairs_them_cell_by_cell(tmp_path):
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (36, 44))
+    out = tmp_path / "blond-male"
+    env = {**os.environ, "SEEDS": "1", "HF_HUB_OFFLINE": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "train_group_robust.sh"), str(data_dir), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    for variant in ("erm", "balanced"):
+        saved = json.loads((out / variant / "seed1" / "all_results.json").read_text())
+        assert "test_worst_cell_accuracy_Blond_Hair" in saved  # the four cells of Blond_Hair × Male were measured
+    arguments = (out / "balanced" / "seed1" / "ablation_run.log").read_text()
+    assert "--group_sampling balanced" in arguments and "--group_columns Male" in arguments
+    compared = (out / "compare_seed1.md").read_text()
+    assert f"#### Blond_Hair by cell, {out / 'balanced' / 'seed1'} against {out / 'erm' / 'seed1'}" in compared
+    assert "| cell (Male × Blond_Hair) |" in compared and "Worst cell: baseline" in compared
