@@ -216,7 +216,7 @@ def test_bf16_on_cpu_completes(tmp_path):
 
 def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeba_licence(tmp_path):
     # The CPU recipe's path (scripts/train_celeba_cpu.sh): a release folder some of whose images are missing,
-    # the uint8 cache, all attributes, test predictions.
+    # the uint8 cache, all attributes, test predictions; with temperature scaling, groups and balanced sampling.
     from testing_utils import write_celeba_release
 
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (89, 109))
@@ -231,9 +231,12 @@ def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeb
             *shlex.split("--label_columns all --preprocessing_cache --output_dir"),
             str(output_dir),
             *shlex.split("--do_train --do_eval --do_predict --max_steps 2"),
+            *shlex.split("--calibrate temperature --group_columns Male --group_sampling balanced"),
         ]
     )
     assert np.isfinite(results["train_loss"]) and "test_accuracy" in results
+    assert (output_dir / "temperatures.json").exists() and "test_calibrated_ece" in results
+    assert "test_worst_cell_accuracy_Blond_Hair" in results  # Male × each attribute's own value
     assert len((output_dir / "predictions.csv").read_text().splitlines()) == 1 + 7
     card = (output_dir / "README.md").read_text()
     assert "license: other" in card and "non-commercial research purposes only" in card
