@@ -137,7 +137,9 @@ def equalized_odds_gaps(decisions: np.ndarray, labels: np.ndarray, groups: np.nd
     """Each attribute's equalized-odds gap (the largest difference between groups in TPR or FPR; a rate a group cannot
     have is left out, as group_metrics does) under each weighting of the images: 0/1 decisions and labels (N, L), group
     values (N, G), weights (B, N) (a row of ones: the images themselves; bootstrap counts: a resample). → (B, L)."""
-    ids = groups.astype(np.int64) @ (2 ** np.arange(groups.shape[1]))  # (N,): one integer per group
+    from face_attributes.training.group_sampling import group_ids
+
+    ids = group_ids(groups)  # (N,): one integer per group
     tprs, fprs = [], []
     for group in np.unique(ids):
         member = (ids == group)[:, None]  # (N, 1)

@@ -232,9 +232,9 @@ def test_group_ids_read_the_group_columns_and_the_target_as_binary_digits():
 
     group_values = np.array([[0, 0], [0, 1], [1, 0], [1, 1], [1, 1]])  # (N, G)
     target = np.array([1, 0, 1, 0, 1])
-    ids = group_ids(group_values, target)
+    ids = group_ids(np.column_stack([group_values, target]))
     assert ids.tolist() == [1, 2, 5, 6, 7]
-    assert describe_groups(ids, ["Male", "Young"], "Blond_Hair")["Male=1 Young=0 Blond_Hair=1"] == 1
+    assert describe_groups(ids, ["Male", "Young", "Blond_Hair"])["Male=1 Young=0 Blond_Hair=1"] == 1
 
 
 def test_group_balanced_sampler_draws_every_group_equally_and_is_seeded_by_epoch():

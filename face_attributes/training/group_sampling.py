@@ -14,23 +14,23 @@ import logging
 import numpy as np
 import torch
 
+from .group_metrics import group_name
+
 logger = logging.getLogger(__name__)
 
 
-def group_ids(group_values: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Each row's group as one integer (N,): the 0/1 group columns (N, G) and the target (N,) read as binary digits,
-    the target the lowest."""
-    digits = np.concatenate([group_values, target[:, None]], axis=1).astype(np.int64)  # (N, G + 1)
+def group_ids(values: np.ndarray) -> np.ndarray:
+    """Each row's group as one integer (N,): its 0/1 values (N, K) read as binary digits, the last column the lowest."""
+    digits = values.astype(np.int64)  # (N, K)
     return digits @ (2 ** np.arange(digits.shape[1] - 1, -1, -1))
 
 
-def describe_groups(ids: np.ndarray, group_columns: list[str], target_name: str) -> dict[str, int]:
-    """{"Male=1 Blond_Hair=0": count, ...} for the groups that occur, for the log."""
-    names = [*group_columns, target_name]
+def describe_groups(ids: np.ndarray, columns: list[str]) -> dict[str, int]:
+    """{"Male=1 Blond_Hair=0": count, ...} for the groups of `group_ids` over `columns` that occur, for the log."""
     described = {}
     for group, size in zip(*np.unique(ids, return_counts=True)):
-        bits = [(int(group) >> (len(names) - 1 - i)) & 1 for i in range(len(names))]
-        described[" ".join(f"{n}={b}" for n, b in zip(names, bits))] = int(size)
+        bits = tuple((int(group) >> (len(columns) - 1 - i)) & 1 for i in range(len(columns)))
+        described[group_name(bits, columns)] = int(size)
     return described
 
 
@@ -61,8 +61,8 @@ def group_balanced_sampler(
     group_values: np.ndarray, target: np.ndarray, group_columns: list[str], target_name: str, seed: int
 ) -> GroupBalancedSampler:
     """The sampler for a training split's group values (N, G) and target labels (N,); logs the group sizes."""
-    ids = group_ids(group_values, target)
-    sizes = describe_groups(ids, group_columns, target_name)
+    ids = group_ids(np.column_stack([group_values, target]))  # (N,): the groups crossed with the target
+    sizes = describe_groups(ids, [*group_columns, target_name])
     logger.info("Group-balanced sampling over %d groups (train sizes %s)", len(sizes), sizes)
     if len(sizes) < 2 ** (len(group_columns) + 1):
         logger.warning("Some groups of %s × %s have no training image: %s", group_columns, target_name, sizes)
