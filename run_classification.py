@@ -136,11 +136,14 @@ def config_docstring_help(config_class) -> dict[str, str]:
     return {name: " ".join(doc["description"].split()) for name, doc in documented.items()}
 
 
+CONFIG_HELP = config_docstring_help(ResNetLstmAttentionConfig)
+CONFIG_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ResNetLstmAttentionConfig)}
+
+
 def config_flag(name: str):
     """The flag for the config field `name`: the config's default and the config docstring's help, so the config stays
     the one place where a model option is defined, documented and validated."""
-    default = {f.name: f.default for f in dataclasses.fields(ResNetLstmAttentionConfig)}[name]
-    return field(default=default, metadata={"help": config_docstring_help(ResNetLstmAttentionConfig).get(name, "")})
+    return field(default=CONFIG_DEFAULTS[name], metadata={"help": CONFIG_HELP.get(name, "")})
 
 
 @dataclass
