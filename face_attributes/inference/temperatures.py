@@ -15,24 +15,17 @@ import os
 import numpy as np
 import torch
 
+from .thresholds import per_attribute_values, read_per_attribute
+
 TEMPERATURES_FILE = "temperatures.json"
 
 
 def load_temperatures(model_dir: str, label_names: list[str]) -> np.ndarray:
     """The saved temperatures (L,) of a folder or an exported .onnx file; ones when it has none."""
-    from .onnx_model import is_onnx_path, read_onnx_metadata
-
-    if is_onnx_path(model_dir):
-        path, saved = model_dir, read_onnx_metadata(model_dir).temperatures
-    else:
-        path = os.path.join(model_dir, TEMPERATURES_FILE)
-        saved = json.loads(open(path).read()) if os.path.exists(path) else None
+    path, saved = read_per_attribute(model_dir, TEMPERATURES_FILE, "temperatures")
     if saved is None:
         return np.ones(len(label_names))
-    missing = [name for name in label_names if name not in saved]
-    if missing:
-        raise ValueError(f"{path} has no temperature for {missing}: refit with run_classification.py --calibrate.")
-    return np.array([saved[name] for name in label_names], dtype=np.float64)
+    return per_attribute_values(path, saved, label_names, "temperature")
 
 
 def save_temperatures(model_dir: str, label_names: list[str], temperatures: np.ndarray) -> None:
