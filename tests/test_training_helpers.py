@@ -263,3 +263,19 @@ def test_temperature_scaling_recovers_the_overconfidence_and_lowers_the_ece():
     before = expected_calibration_errors(1 / (1 + np.exp(-true_logits * scale)), labels)
     after = expected_calibration_errors(1 / (1 + np.exp(-true_logits * scale / temperatures)), labels)
     assert after[0] < before[0] / 2 and after[2] < before[2] / 2 and after.mean() < before.mean()
+
+
+def test_saved_thresholds_and_temperatures_are_read_in_label_order_with_clear_errors(tmp_path):
+    from face_attributes.inference.temperatures import load_temperatures, save_temperatures
+    from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
+
+    assert not has_saved_thresholds(str(tmp_path)) and (load_temperatures(str(tmp_path), ["Male"]) == 1.0).all()
+    with pytest.raises(FileNotFoundError, match=r"thresholds.json not found: train with run_classification.py"):
+        load_thresholds(str(tmp_path), ["Male"], "saved")
+    save_thresholds(str(tmp_path), ["Male", "Smiling"], np.array([0.3, 0.6]))
+    save_temperatures(str(tmp_path), ["Male", "Smiling"], np.array([2.0, 0.5]))
+    assert has_saved_thresholds(str(tmp_path))
+    assert load_thresholds(str(tmp_path), ["Smiling", "Male"], "saved").tolist() == [0.6, 0.3]
+    assert load_temperatures(str(tmp_path), ["Smiling", "Male"]).tolist() == [0.5, 2.0]
+    with pytest.raises(ValueError, match=r"temperatures.json has no temperature for \['Eyeglasses'\]"):
+        load_temperatures(str(tmp_path), ["Male", "Eyeglasses"])
