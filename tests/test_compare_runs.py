@@ -119,6 +119,16 @@ def write_finished_run(run_dir, files, decisions):
     (run_dir / "attention_scores.json").write_text(json.dumps({"parameters": 1}))
 
 
+def run_recipe(script_name: str, data_dir, out, **variables) -> subprocess.CompletedProcess:
+    """Run a scripts/ recipe as a user would (this Python first on PATH, offline); it must succeed."""
+    env = {**os.environ, **variables, "HF_HUB_OFFLINE": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    command = ["bash", str(ROOT / "scripts" / script_name), str(data_dir), str(out)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
 @slow
 def test_cpu_recipe_rerun_for_one_rung_compares_every_finished_run_of_the_seed(tmp_path):
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 6, "validation": 1, "test": 4}, (36, 44))
@@ -128,16 +138,7 @@ def test_cpu_recipe_rerun_for_one_rung_compares_every_finished_run_of_the_seed(t
     for variant in ("plain", "bilstm-queries", "attention"):
         write_finished_run(out / variant / "seed1", files, decisions)
     (out / "bilstm-mean" / "seed1" / "checkpoint-10").mkdir(parents=True)  # interrupted: not compared
-    env = {**os.environ, "SEEDS": "1", "VARIANTS": "attention", "HF_HUB_OFFLINE": "1"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "train_celeba_cpu.sh"), str(data_dir), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    result = run_recipe("train_celeba_cpu.sh", data_dir, out, SEEDS="1", VARIANTS="attention")
     assert "finished earlier, skipped" in result.stdout  # nothing was trained
     assert f"not compared, unfinished: {out / 'bilstm-mean' / 'seed1'}" in result.stdout
     compared = (out / "compare_seed1.md").read_text()
@@ -152,16 +153,7 @@ def test_cpu_recipe_rerun_for_one_rung_compares_every_finished_run_of_the_seed(t
 def test_group_robust_recipe_trains_both_runs_and_pairs_them_cell_by_cell(tmp_path):
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (36, 44))
     out = tmp_path / "blond-male"
-    env = {**os.environ, "SEEDS": "1", "HF_HUB_OFFLINE": "1"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "train_group_robust.sh"), str(data_dir), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_recipe("train_group_robust.sh", data_dir, out, SEEDS="1")
     for variant in ("erm", "balanced"):
         saved = json.loads((out / variant / "seed1" / "all_results.json").read_text())
         assert "test_worst_cell_accuracy_Blond_Hair" in saved  # the four cells of Blond_Hair × Male were measured
