@@ -37,9 +37,9 @@ from transformers.utils.auto_docstring import parse_docstring
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
 from face_attributes.data.images import (
-    build_transforms,
     collate,
     drop_unreadable_images,
+    eval_transform,
     image_processor_for,
     make_batch_transform,
 )
@@ -53,6 +53,12 @@ from face_attributes.inference.temperatures import (
     save_temperatures,
 )
 from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
+from face_attributes.training.augmentation import (
+    AUGMENTATIONS,
+    MarginCropAugment,
+    resized_crop_transform,
+    resolve_augmentation,
+)
 from face_attributes.training.calibration import (
     calibration_metrics,
     expected_calibration_errors,
@@ -77,7 +83,7 @@ from face_attributes.training.model_card import DataSource, write_model_card
 from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
 from face_attributes.training.seeded_augmentation import EpochToDataset, SeededAugmentation
 from face_attributes.training.trainer import AttributeTrainer
-from face_attributes.training.uint8_cache import CachedBatchCollator, build_uint8_cache
+from face_attributes.training.uint8_cache import Uint8BatchCollator, build_uint8_cache, set_uint8_transforms
 
 logger = logging.getLogger(__name__)
 
@@ -239,10 +245,18 @@ class DataTrainingArguments:
     preprocessing_cache: bool = field(
         default=False,
         metadata={
-            "help": "Decode and resize every image once into a memory-mapped uint8 cache and augment batches on the "
-            "device (fast input pipeline; docs/benchmarks.md). Its augmentation is not the per-image one: a random "
-            "crop from an 8/7 margin, flip, brightness and contrast, instead of RandomResizedCrop (0.8–1), flip and "
-            "colour jitter with saturation and hue (docs/training.md)."
+            "help": "Decode and resize every image once into a memory-mapped uint8 cache (fast input pipeline; "
+            "docs/benchmarks.md). It trains with --augmentation margin_crop only: the same batches as margin_crop "
+            "without the cache."
+        },
+    )
+    augmentation: str | None = field(
+        default=None,
+        metadata={
+            "help": "The training augmentation (docs/training.md): "
+            + "; ".join(f"`{name}`: {what}" for name, what in AUGMENTATIONS.items())
+            + ". Default: resized_crop, or margin_crop with --preprocessing_cache (what each did before this flag).",
+            "choices": list(AUGMENTATIONS),
         },
     )
 
@@ -251,6 +265,7 @@ class DataTrainingArguments:
             raise ValueError("Pass --dataset_name, --data_dir or --train_dir.")
         if not 0 <= self.validation_split_percentage < 100:
             raise ValueError("--validation_split_percentage must be in [0, 100).")
+        self.augmentation = resolve_augmentation(self.augmentation, self.preprocessing_cache)
         if self.group_sampling != "none" and not self.group_columns:
             raise ValueError(f"--group_sampling {self.group_sampling} needs --group_columns (e.g. `Male`).")
 
@@ -506,18 +521,22 @@ def build_trainer(
     label_names: list[str],
     train_sampler: torch.utils.data.Sampler | None = None,
 ):
-    """The input pipeline (the uint8 cache, or per-image transforms) and the Trainer; returns (trainer, dataset)."""
+    """The input pipeline of --augmentation (uint8 images, cached or not, augmented on the device; or per-image
+    transforms) and the Trainer; returns (trainer, dataset)."""
     image_size = model.config.image_size
-    if data_args.preprocessing_cache:
-        with training_args.main_process_first(desc="uint8 preprocessing cache"):
-            dataset = build_uint8_cache(dataset, image_size, label_names, data_args.preprocessing_num_workers)
-        data_collator, cache_image_size = CachedBatchCollator(label_names), image_size
+    logger.info("Training augmentation %s: %s", data_args.augmentation, AUGMENTATIONS[data_args.augmentation])
+    if data_args.augmentation == "margin_crop":
+        if data_args.preprocessing_cache:
+            with training_args.main_process_first(desc="uint8 preprocessing cache"):
+                dataset = build_uint8_cache(dataset, image_size, label_names, data_args.preprocessing_num_workers)
+        else:
+            set_uint8_transforms(dataset, image_size, label_names)
+        data_collator, augment = Uint8BatchCollator(label_names), MarginCropAugment(image_size)
     else:
-        train_transform, eval_transform = build_transforms(image_size)
+        transforms = {"train": resized_crop_transform(image_size)}
         for split, ds in dataset.items():
-            transform = train_transform if split == "train" else eval_transform
-            ds.set_transform(make_batch_transform(transform, label_names))
-        data_collator, cache_image_size = collate, None
+            ds.set_transform(make_batch_transform(transforms.get(split, eval_transform(image_size)), label_names))
+        data_collator, augment = collate, None
 
     # Augmentation seeded per (seed, epoch, sample): a resumed run sees the same crops and flips.
     train_dataset = SeededAugmentation(dataset["train"], training_args.seed) if training_args.do_train else None
@@ -529,7 +548,7 @@ def build_trainer(
         data_collator=data_collator,
         compute_metrics=make_compute_metrics(label_names),
         processing_class=image_processor_for(model.config),  # saved beside the weights for AutoImageProcessor users
-        image_size=cache_image_size,
+        augment=augment,
         train_sampler=train_sampler,
     )
     if train_dataset is not None:

@@ -150,13 +150,15 @@ def model_benchmark(args, device) -> list[tuple]:
 
 
 def pipeline_benchmark(args) -> list[tuple]:
-    """images/s of the on-the-fly path (decode + v2 transform in workers) vs the uint8 cache path."""
-    from datasets import disable_progress_bars
+    """images/s of the input pipelines: resized_crop on the fly (decode + v2 transform in workers), margin_crop on the
+    fly (decode + resize in workers, augmentation per batch) and from the uint8 cache."""
+    from datasets import DatasetDict, disable_progress_bars
 
-    from face_attributes.data.images import build_transforms, collate, make_batch_transform
+    from face_attributes.data.images import collate, make_batch_transform
     from face_attributes.data.labels import normalize_labels
     from face_attributes.data.sources import load_synthetic
-    from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache
+    from face_attributes.training.augmentation import MarginCropAugment, resized_crop_transform
+    from face_attributes.training.uint8_cache import Uint8BatchCollator, build_uint8_cache, set_uint8_transforms
 
     disable_progress_bars()
     count = 64 if args.tiny else args.pipeline_images
@@ -168,13 +170,19 @@ def pipeline_benchmark(args) -> list[tuple]:
         start = time.perf_counter()
         cached = build_uint8_cache({"train": raw}, size, labels, num_proc=None)["train"]
         cache_build = count / (time.perf_counter() - start)
-        train_transform, _ = build_transforms(size)
-        on_the_fly = raw.with_transform(make_batch_transform(train_transform, labels))
-        augment = DeviceAugment(size)
+        on_the_fly = raw.with_transform(make_batch_transform(resized_crop_transform(size), labels))
+        margin_on_the_fly = DatasetDict({"train": raw.with_format(None)})
+        set_uint8_transforms(margin_on_the_fly, size, labels)
+        augment = MarginCropAugment(size)
         cores = os.cpu_count() or 1
         loaders = {
-            "on-the-fly": (on_the_fly, collate, lambda b: b["pixel_values"]),
-            "uint8 cache": (cached, CachedBatchCollator(labels), lambda b: augment(b["pixels"], train=True)),
+            "resized_crop on the fly": (on_the_fly, collate, lambda b: b["pixel_values"]),
+            "margin_crop on the fly": (
+                margin_on_the_fly["train"],
+                Uint8BatchCollator(labels),
+                lambda b: augment(b["pixels"], train=True),
+            ),
+            "uint8 cache": (cached, Uint8BatchCollator(labels), lambda b: augment(b["pixels"], train=True)),
         }
         rows = [("uint8 cache build (decode+resize once)", "1 process", cache_build)]
         for workers, label in ((0, "1 core"), (cores, f"{cores} cores")):
@@ -223,7 +231,8 @@ def data_wait_benchmark(args, device) -> tuple[float, float]:
 
     from face_attributes.data.labels import normalize_labels
     from face_attributes.data.sources import load_synthetic
-    from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache
+    from face_attributes.training.augmentation import MarginCropAugment
+    from face_attributes.training.uint8_cache import Uint8BatchCollator, build_uint8_cache
 
     disable_progress_bars()
     size, count = (64, 64) if args.tiny else (args.pipeline_size, 512)
@@ -237,12 +246,12 @@ def data_wait_benchmark(args, device) -> tuple[float, float]:
             backbone.update(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1])
         model = our_model(backbone, 16 if args.tiny else 256, 2 if args.tiny else 8, num_labels=2).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        augment = DeviceAugment(size).to(device)
+        augment = MarginCropAugment(size).to(device)
         loader = torch.utils.data.DataLoader(
             cached,
             batch_size=32,
             shuffle=True,
-            collate_fn=CachedBatchCollator(labels),
+            collate_fn=Uint8BatchCollator(labels),
             num_workers=1,
             persistent_workers=True,
             prefetch_factor=4,
@@ -255,8 +264,8 @@ def sources_benchmark(args) -> list[tuple]:
     """rows/s building each source from 1,000 images (first build, then the cached second run)."""
     from datasets import disable_progress_bars
 
-    from face_attributes.data.images import build_transforms
     from face_attributes.data.sources import load_source
+    from face_attributes.training.augmentation import resized_crop_transform
 
     # The writers of CelebA's on-disk formats live with the tests (they are not part of the package).
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
@@ -284,7 +293,7 @@ def sources_benchmark(args) -> list[tuple]:
                 dataset = load_source(**kwargs)
                 timings.append(sum(len(d) for d in dataset.values()) / (time.perf_counter() - start))
             rows.append((name, timings[0], timings[1]))
-        train_transform, _ = build_transforms(224)
+        train_transform = resized_crop_transform(224)
         images = [dataset["train"][i]["image"].convert("RGB") for i in range(min(64, len(dataset["train"])))]
         start = time.perf_counter()
         for image in images:
@@ -487,8 +496,9 @@ def print_pipeline_tables(args, device) -> None:
         print(f"| {name} | {workers} | {value:,.1f} |")
     by = {(n, w): v for n, w, v in rows}
     for workers in sorted({w for _, w, _ in rows if w != "1 process"}):
-        ratio = by[("uint8 cache", workers)] / by[("on-the-fly", workers)]
-        print(f"| **cache / on-the-fly** | {workers} | **{ratio:.1f}×** |")
+        for other in ("resized_crop on the fly", "margin_crop on the fly"):
+            ratio = by[("uint8 cache", workers)] / by[(other, workers)]
+            print(f"| **cache / {other}** | {workers} | **{ratio:.1f}×** |")
     wait, throughput = data_wait_benchmark(args, device)
     print(
         f"\nData wait in a training loop on the cache: {100 * wait:.1f} % of step time "

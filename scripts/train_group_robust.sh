@@ -17,8 +17,8 @@ out=${2:-outputs/blond-male}
 SEEDS=${SEEDS:-"1 2"}
 EPOCHS=${EPOCHS:-1}
 recipe=(
-  --data_dir "$data_dir" --label_columns Blond_Hair --group_columns Male --backbone_name_or_path none
-  --image_size 112 --preprocessing_cache --preprocessing_num_workers 2 --num_train_epochs "$EPOCHS"
+  --data_dir "$data_dir" --label_columns Blond_Hair --group_columns Male --backbone_name_or_path none --image_size 112
+  --preprocessing_cache --augmentation margin_crop --preprocessing_num_workers 2 --num_train_epochs "$EPOCHS"
   --per_device_train_batch_size 64 --per_device_eval_batch_size 128 --learning_rate 1e-3 --weight_decay 0.05
   --lr_scheduler_type cosine --warmup_steps 70 --eval_strategy epoch --save_strategy epoch --save_total_limit 1
   --logging_steps 50 --report_to none --disable_tqdm true --do_predict

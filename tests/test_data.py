@@ -14,10 +14,11 @@ from datasets import Dataset, DatasetDict, Features, Value
 from datasets import Image as ImageFeature
 from PIL import Image
 
-from face_attributes.data.images import build_image_processor, build_transforms, drop_unreadable_images, to_rgb
+from face_attributes.data.images import build_image_processor, drop_unreadable_images, eval_transform, to_rgb
 from face_attributes.data.labels import make_splits, normalize_labels, resolve_label_columns, stratified_indices
 from face_attributes.data.sources import CELEBA_ATTRIBUTES, describe_source, is_celeba, load_source
 from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES, make_face
+from face_attributes.training.augmentation import resized_crop_transform
 
 from testing_utils import write_celeba_release, write_hub_parquet, write_image_folder
 
@@ -257,10 +258,10 @@ def test_bad_image_zoo_converts_modes_and_drops_unreadable(tmp_path, caplog):
         cleaned = drop_unreadable_images(dataset)
     assert len(cleaned["train"]) == len(names) - 2
     assert "Dropping 2 unreadable" in caplog.text and "truncated.jpg" in caplog.text and "empty.jpg" in caplog.text
-    _, eval_transform = build_transforms(32)
+    transform = eval_transform(32)
     for row in cleaned["train"]:
         rgb = to_rgb(row["image"])
-        assert rgb.mode == "RGB" and eval_transform(rgb).shape == (3, 32, 32)
+        assert rgb.mode == "RGB" and transform(rgb).shape == (3, 32, 32)
     sixteen = np.asarray(to_rgb(Image.open(paths["sixteen.png"])))
     np.testing.assert_allclose(sixteen[..., 0], np.asarray(Image.open(paths["gray.png"])), atol=1)
     with pytest.raises(ValueError, match=r"2 unreadable.*(truncated|empty)"):
@@ -269,7 +270,7 @@ def test_bad_image_zoo_converts_modes_and_drops_unreadable(tmp_path, caplog):
 
 def test_transforms_are_deterministic_where_they_should_be():
     image = make_face(0, "train", 1).image
-    train, evaluation = build_transforms(64)
+    train, evaluation = resized_crop_transform(64), eval_transform(64)
     torch.testing.assert_close(evaluation(image), evaluation(image), rtol=0, atol=0)
     torch.manual_seed(0)
     first = train(image)
@@ -279,7 +280,7 @@ def test_transforms_are_deterministic_where_they_should_be():
 
 
 def test_image_processor_reproduces_eval_transform():
-    _, evaluation = build_transforms(64)
+    evaluation = eval_transform(64)
     processor = build_image_processor(64)
     images = [make_face(0, "test", i).image for i in range(3)]
     processed = processor(images, return_tensors="pt")["pixel_values"]

@@ -276,3 +276,32 @@ def test_rerunning_a_finished_run_trains_nothing_keeps_the_model_and_still_evalu
         torch.testing.assert_close(restored[name], tensor, rtol=0, atol=0, msg=name)
     assert sorted(p.name for p in output_dir.glob("checkpoint-*")) == checkpoints
     assert json.loads((output_dir / "trainer_state.json").read_text())["global_step"] == 12
+
+
+@pytest.mark.parametrize("pipeline", [["--preprocessing_cache"], ["--augmentation", "margin_crop"]])
+def test_margin_crop_resumed_from_a_checkpoint_ends_with_the_uninterrupted_weights(tmp_path, pipeline):
+    # The augmentation on the device draws from the RNG state the checkpoint stores: resuming from step 3 of 6 must
+    # give the weights of the run that never stopped, cache or not.
+    def args(output_dir: Path) -> list[str]:
+        flags = "--do_train --max_train_samples 48 --max_steps 6 --save_steps 3 --label_columns Male --output_dir"
+        return [*TINY, *pipeline, *shlex.split(flags), str(output_dir)]
+
+    reference = tmp_path / "reference"
+    run_classification.main(args(reference))
+    expected = load_file(reference / "model.safetensors")
+    for name in ("resumed", "other_rng"):
+        shutil.copytree(reference / "checkpoint-3", tmp_path / name / "checkpoint-3")
+    # The control: the same checkpoint with another RNG state must end elsewhere (so the run did resume, and read it).
+    rng_file = tmp_path / "other_rng" / "checkpoint-3" / "rng_state.pth"
+    rng = torch.load(rng_file, weights_only=False)
+    rng["cpu"] = torch.Generator().manual_seed(123).get_state()
+    torch.save(rng, rng_file)
+    for name in ("resumed", "other_rng"):
+        run_classification.main(args(tmp_path / name))
+        assert json.loads((tmp_path / name / "trainer_state.json").read_text())["global_step"] == 6
+    weights = load_file(tmp_path / "resumed" / "model.safetensors")
+    assert weights.keys() == expected.keys()
+    for name, tensor in expected.items():
+        torch.testing.assert_close(weights[name], tensor, rtol=0, atol=0, msg=name)
+    other = load_file(tmp_path / "other_rng" / "model.safetensors")
+    assert not all(torch.equal(other[name], tensor) for name, tensor in expected.items())

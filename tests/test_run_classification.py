@@ -122,16 +122,16 @@ def test_model_card_loads_with_hub_metadata_and_the_test_metrics(trained):
 
 def test_pipeline_in_a_process_without_the_package_matches_the_model(trained, tmp_path):
     from face_attributes import ResNetLstmAttentionForImageClassification
-    from face_attributes.data.images import build_transforms
+    from face_attributes.data.images import eval_transform
     from face_attributes.data.synthetic import make_face
 
     images = [make_face(0, "test", i).image for i in range(3)]
     for i, image in enumerate(images):
         image.save(tmp_path / f"face{i}.png")
     model = ResNetLstmAttentionForImageClassification.from_pretrained(trained).eval()
-    _, eval_transform = build_transforms(model.config.image_size)
+    transform = eval_transform(model.config.image_size)
     with torch.no_grad():
-        expected = torch.sigmoid(model(torch.stack([eval_transform(i) for i in images])).logits)
+        expected = torch.sigmoid(model(torch.stack([transform(i) for i in images])).logits)
     result = run_without_package(
         f"""
         import json
@@ -175,6 +175,10 @@ def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(t
             r"--do_eval needs a validation split",
         ),
         (["--group_sampling", "balanced"], r"--group_sampling balanced needs --group_columns"),
+        (
+            ["--preprocessing_cache", "--augmentation", "resized_crop"],
+            r"--augmentation resized_crop .* the uint8 cache does not keep",
+        ),
         (["--calibrate", "temperature"], r"--calibrate temperature fits on the validation split: add --do_eval"),
         (
             ["--label_columns", "Eyeglasses", "--group_sampling", "balanced", "--group_columns", "Male"]

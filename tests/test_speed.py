@@ -1,19 +1,22 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""The uint8 preprocessing cache, device-side augmentation, and a smoke run of the benchmark script."""
+"""The uint8 preprocessing cache, the margin_crop augmentation on the device, and a smoke run of the benchmark
+script."""
 
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from datasets import DatasetDict
+from safetensors.torch import load_file
 
-from face_attributes.data.images import build_transforms
+from face_attributes.data.images import eval_transform
 from face_attributes.data.sources import load_synthetic
-from face_attributes.training.uint8_cache import CachedBatchCollator, DeviceAugment, build_uint8_cache, stored_size
+from face_attributes.training.augmentation import MarginCropAugment, resolve_augmentation, stored_size
+from face_attributes.training.uint8_cache import Uint8BatchCollator, build_uint8_cache, set_uint8_transforms
 
 from testing_utils import TINY, slow
 
@@ -40,17 +43,17 @@ def test_cache_stores_uint8_at_train_margin_and_eval_size_and_is_reused(tmp_path
 def test_cached_eval_batch_equals_the_eval_transform(tmp_path):
     dataset = small_synthetic(tmp_path)
     cached = build_uint8_cache(dataset, 56, LABELS)["validation"]
-    batch = CachedBatchCollator(LABELS)([cached[i] for i in range(4)])
+    batch = Uint8BatchCollator(LABELS)([cached[i] for i in range(4)])
     assert batch["labels"].shape == (4, 2) and batch["labels"].dtype == torch.float32
-    _, eval_transform = build_transforms(56)
-    expected = torch.stack([eval_transform(dataset["validation"][i]["image"]) for i in range(4)])
-    torch.testing.assert_close(DeviceAugment(56)(batch["pixels"], train=False), expected, atol=1e-5, rtol=0)
+    transform = eval_transform(56)
+    expected = torch.stack([transform(dataset["validation"][i]["image"]) for i in range(4)])
+    torch.testing.assert_close(MarginCropAugment(56)(batch["pixels"], train=False), expected, atol=1e-5, rtol=0)
 
 
-def test_device_augment_crops_windows_and_flips():
+def test_margin_crop_crops_windows_and_flips():
     torch.manual_seed(0)
     pixels = torch.randint(0, 256, (16, 3, 20, 20), dtype=torch.uint8)
-    augment = DeviceAugment(16, mean=(0, 0, 0), std=(1, 1, 1), jitter=0.0)
+    augment = MarginCropAugment(16, mean=(0, 0, 0), std=(1, 1, 1), jitter=0.0)
     out = augment(pixels, train=True)
     assert out.shape == (16, 3, 16, 16)
     flips = 0
@@ -63,19 +66,50 @@ def test_device_augment_crops_windows_and_flips():
     assert 0 < flips < 16
 
 
-def test_run_classification_with_preprocessing_cache(tmp_path):
+def test_margin_crop_on_the_fly_gives_the_cache_rows(tmp_path):
+    dataset = small_synthetic(tmp_path)
+    cached = build_uint8_cache(dataset, 56, LABELS)
+    on_the_fly = DatasetDict({split: ds.with_format(None) for split, ds in dataset.items()})
+    set_uint8_transforms(on_the_fly, 56, LABELS)
+    for split in ("train", "validation"):
+        for i in range(len(dataset[split])):
+            row = on_the_fly[split][i]
+            np.testing.assert_array_equal(row["pixels"], cached[split][i]["pixels"])
+            assert [row[c] for c in LABELS] == [int(cached[split][i][c]) for c in LABELS]
+
+
+def test_augmentation_defaults_to_each_pipelines_own_and_refuses_resized_crop_on_the_cache():
+    assert resolve_augmentation(None, preprocessing_cache=False) == "resized_crop"
+    assert resolve_augmentation(None, preprocessing_cache=True) == "margin_crop"
+    assert resolve_augmentation("margin_crop", preprocessing_cache=False) == "margin_crop"
+    with pytest.raises(
+        ValueError, match="resized_crop.*drop --preprocessing_cache, or pass --augmentation margin_crop"
+    ):
+        resolve_augmentation("resized_crop", preprocessing_cache=True)
+
+
+def train_tiny(output_dir: Path, *flags: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """(the weights, the results) of a 3-step tiny run with validation."""
     sys.path.insert(0, str(ROOT))
     import run_classification
 
-    results = run_classification.main(
-        [
-            *TINY,
-            "--output_dir",
-            str(tmp_path),
-            *shlex.split("--do_train --do_eval --max_steps 3 --label_columns Male --preprocessing_cache"),
-        ]
-    )
-    assert "eval_accuracy" in results and (tmp_path / "model.safetensors").exists()
+    command = [*TINY, "--output_dir", str(output_dir), "--do_train", "--do_eval", "--max_steps", "3"]
+    results = run_classification.main([*command, "--label_columns", "Male", *flags])
+    return load_file(output_dir / "model.safetensors"), results
+
+
+def test_the_cache_is_only_a_speed_option_for_margin_crop(tmp_path):
+    # The same seed: margin_crop decoded on the fly trains bit-identical weights to the cache; the default per-image
+    # augmentation (resized_crop) trains others, so the comparison can tell the two apart.
+    cached, cached_results = train_tiny(tmp_path / "cache", "--preprocessing_cache")
+    on_the_fly, on_the_fly_results = train_tiny(tmp_path / "margin", "--augmentation", "margin_crop")
+    resized, _ = train_tiny(tmp_path / "resized")
+    assert cached.keys() == on_the_fly.keys()
+    assert all(torch.equal(cached[k], on_the_fly[k]) for k in cached)
+    assert not all(torch.equal(cached[k], resized[k]) for k in cached)
+    assert cached_results["eval_loss"] == on_the_fly_results["eval_loss"]  # validation reads the same pixels too
+    assert "augmentation margin_crop" in (tmp_path / "cache" / "README.md").read_text()  # the model card names it
+    assert "augmentation resized_crop" in (tmp_path / "resized" / "README.md").read_text()
 
 
 @slow
@@ -96,7 +130,11 @@ def test_benchmark_script_smoke():
     assert "| 64 | train | this model |" in out and "| 64 | train | plain ResNet-18 |" in out
     for rung in ("attention", "bilstm-mean", "gru-queries"):
         assert f"| 64 | train | {rung} |" in out
-    assert "cache / on-the-fly" in out and "Data wait in a training loop" in out
+    assert (
+        "cache / resized_crop on the fly" in out
+        and "cache / margin_crop on the fly" in out
+        and "Data wait in a training loop" in out
+    )
     assert "original release (txt)" in out and "train transform at 224 px" in out
     assert "| 512×329 | 1 | 5 |" in out  # the group photo's five faces, found at 512 px wide too
     for runtime in ("PyTorch eager", "ONNX Runtime fp32", "ONNX Runtime int8"):

@@ -1,6 +1,7 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""Images: any mode to RGB, finding unreadable files before training, transforms and the matching processor."""
+"""Images: any mode to RGB, finding unreadable files before training, the eval transform and the matching processor
+(the training augmentations: training/augmentation.py)."""
 
 import io
 import logging
@@ -12,6 +13,7 @@ from datasets import DatasetDict
 from datasets import Image as ImageFeature
 from PIL import Image, ImageOps
 from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
 from transformers import ViTImageProcessor
 
 logger = logging.getLogger(__name__)
@@ -113,20 +115,22 @@ def drop_unreadable_images(
     return DatasetDict(cleaned)
 
 
-def build_transforms(image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> tuple[v2.Compose, v2.Compose]:
-    """(train, eval) torchvision v2 transforms from a PIL image to a normalised float tensor."""
-    normalize = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=list(mean), std=list(std))]
-    train = v2.Compose(
-        [
-            v2.ToImage(),
-            v2.RandomResizedCrop((image_size, image_size), scale=(0.8, 1.0), ratio=(0.75, 1.0), antialias=True),
-            v2.RandomHorizontalFlip(),
-            v2.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.02),
-            *normalize,
-        ]
+def normalize_transforms(mean=IMAGENET_MEAN, std=IMAGENET_STD) -> list:
+    """uint8 image tensor → float in [0, 1] → normalised: the last two steps of every per-image transform."""
+    return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=list(mean), std=list(std))]
+
+
+def eval_transform(image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> v2.Compose:
+    """A PIL image → a normalised float tensor (3, image_size, image_size), as the saved image processor does."""
+    return v2.Compose(
+        [v2.ToImage(), v2.Resize((image_size, image_size), antialias=True), *normalize_transforms(mean, std)]
     )
-    evaluation = v2.Compose([v2.ToImage(), v2.Resize((image_size, image_size), antialias=True), *normalize])
-    return train, evaluation
+
+
+def resize_to_uint8(image: Image.Image, side: int) -> np.ndarray:
+    """Any image → upright RGB uint8 (3, side, side), with the eval transform's antialiased bilinear resize."""
+    tensor = F.pil_to_tensor(to_rgb(image))  # (3, H, W) uint8
+    return F.resize(tensor, [side, side], antialias=True).numpy()
 
 
 def image_processor_for(config) -> ViTImageProcessor:

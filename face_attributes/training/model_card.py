@@ -219,6 +219,7 @@ def training_section(source: DataSource, metrics: dict, arguments: dict) -> str:
         "## Training data and compute\n\n"
         f"- Data: {source.name}; images per split: {sizes}.\n"
         f"- Image size {arguments.get('image_size')} px, "
+        + (f"augmentation {arguments['augmentation']}, " if arguments.get("augmentation") else "")
         + (f"{epochs:.2f} epoch(s)" if epochs is not None else "no training")
         + f", batch "
         f"{training.get('per_device_train_batch_size')} per device, learning rate {training.get('learning_rate')}, "

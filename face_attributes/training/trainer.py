@@ -1,22 +1,24 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""The Trainer with this project's two input options: the uint8 cache's device augmentation and a training sampler."""
+"""The Trainer with this project's two input options: an augmentation on the device and a training sampler."""
 
 import torch
 from transformers import Trainer
 
-from .uint8_cache import DeviceAugment
-
 
 class AttributeTrainer(Trainer):
-    """A Trainer that (with `image_size`) turns the uint8 cache's `pixels` into `pixel_values` on the device, and
-    (with `train_sampler`) draws training images with that sampler instead of shuffling them."""
+    """A Trainer that (with `augment`, e.g. `MarginCropAugment`) turns uint8 `pixels` into `pixel_values` on the
+    device, and (with `train_sampler`) draws training images with that sampler instead of shuffling them."""
 
     def __init__(
-        self, *args, image_size: int | None = None, train_sampler: torch.utils.data.Sampler | None = None, **kwargs
+        self,
+        *args,
+        augment: torch.nn.Module | None = None,
+        train_sampler: torch.utils.data.Sampler | None = None,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.augment = None if image_size is None else DeviceAugment(image_size).to(self.args.device)
+        self.augment = None if augment is None else augment.to(self.args.device)
         self.train_sampler = train_sampler
 
     def _get_train_sampler(self, train_dataset=None):

@@ -1,27 +1,20 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""The uint8 preprocessing cache: every image decoded and resized once, augmented in batches on the device."""
+"""uint8 inputs for `margin_crop`: every image decoded and resized once into a memory-mapped cache, or on the fly
+with the same resize; either way the batches are augmented on the device (training/augmentation.py)."""
 
 import numpy as np
 import torch
 from datasets import Array3D, DatasetDict, Features
-from torchvision.transforms.v2 import functional as F
 
-from ..data.images import IMAGENET_MEAN, IMAGENET_STD, to_rgb
-
-TRAIN_MARGIN = 8 / 7  # 224 → 256 stored, the classic "resize 256, crop 224"
-
-
-def stored_size(image_size: int, split: str) -> int:
-    return round(image_size * TRAIN_MARGIN) if split == "train" else image_size
+from ..data.images import resize_to_uint8
+from .augmentation import stored_size
 
 
 def _resize_batch(images: list, side: int) -> dict:
     pixels = np.empty((len(images), 3, side, side), dtype=np.uint8)
     for i, image in enumerate(images):
-        tensor = F.pil_to_tensor(to_rgb(image))  # (3, H, W) uint8
-        # The same antialiased bilinear resize as the eval transform and the saved image processor.
-        pixels[i] = F.resize(tensor, [side, side], antialias=True).numpy()
+        pixels[i] = resize_to_uint8(image, side)
     return {"pixels": pixels}
 
 
@@ -48,46 +41,28 @@ def build_uint8_cache(
     return DatasetDict(cached)
 
 
-class CachedBatchCollator:
-    """Stacks uint8 pixels and float labels; the heavy work happens later, on the device."""
+class Uint8BatchCollator:
+    """Stacks uint8 pixels (cached or resized on the fly) and float labels; the augmentation happens on the device."""
 
     def __init__(self, label_columns: list[str]):
         self.label_columns = label_columns
 
     def __call__(self, examples: list[dict]) -> dict:
-        pixels = torch.from_numpy(np.stack([e["pixels"] for e in examples]))  # (B, 3, S, S) uint8
-        labels = np.array([[e[c] for c in self.label_columns] for e in examples], dtype=np.float32)  # (B, L)
-        return {"pixels": pixels, "labels": torch.from_numpy(labels)}
+        batch = {"pixels": torch.from_numpy(np.stack([e["pixels"] for e in examples]))}  # (B, 3, S, S) uint8
+        if all(c in examples[0] for c in self.label_columns):  # a split without labels has none to stack
+            labels = np.array([[e[c] for c in self.label_columns] for e in examples], dtype=np.float32)  # (B, L)
+            batch["labels"] = torch.from_numpy(labels)
+        return batch
 
 
-class DeviceAugment(torch.nn.Module):
-    """Batched augmentation of uint8 (B, 3, S, S) on whatever device they are: crop, flip, jitter, normalise."""
+def set_uint8_transforms(dataset: DatasetDict, image_size: int, label_columns: list[str]) -> None:
+    """The cache's rows computed as images are loaded instead (`margin_crop` without `--preprocessing_cache`):
+    `pixels` (3, S, S) uint8 from the same resize, so the two pipelines give the same batches."""
+    for split, ds in dataset.items():
+        side = stored_size(image_size, split)
 
-    def __init__(self, image_size: int, mean=IMAGENET_MEAN, std=IMAGENET_STD, jitter: float = 0.2):
-        super().__init__()
-        self.image_size, self.jitter = image_size, jitter
-        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        def rows(batch: dict, side=side) -> dict:
+            labels = {c: batch[c] for c in label_columns if c in batch}
+            return {"pixels": [resize_to_uint8(image, side) for image in batch["image"]], **labels}
 
-    def forward(self, pixels: torch.Tensor, train: bool) -> torch.Tensor:
-        batch, _, side, _ = pixels.shape
-        size = self.image_size
-        if train and side > size:
-            # One random crop per image: gather rows and columns with per-sample offsets.
-            top = torch.randint(0, side - size + 1, (batch, 1), device=pixels.device)
-            left = torch.randint(0, side - size + 1, (batch, 1), device=pixels.device)
-            rows = (top + torch.arange(size, device=pixels.device)).view(batch, 1, size, 1).expand(-1, 3, -1, side)
-            pixels = pixels.gather(2, rows)  # (B, 3, size, S)
-            cols = (left + torch.arange(size, device=pixels.device)).view(batch, 1, 1, size).expand(-1, 3, size, -1)
-            pixels = pixels.gather(3, cols)  # (B, 3, size, size)
-        elif side != size:
-            pixels = F.resize(pixels, [size, size], antialias=True)
-        images = pixels.float().div_(255)
-        if train:
-            flip = torch.rand(batch, 1, 1, 1, device=images.device) < 0.5
-            images = torch.where(flip, images.flip(-1), images)
-            brightness = 1 + (torch.rand(batch, 1, 1, 1, device=images.device) * 2 - 1) * self.jitter
-            contrast = 1 + (torch.rand(batch, 1, 1, 1, device=images.device) * 2 - 1) * self.jitter
-            mean_level = images.mean(dim=(1, 2, 3), keepdim=True)
-            images = ((images * brightness - mean_level) * contrast + mean_level).clamp_(0, 1)
-        return (images - self.mean) / self.std
+        ds.set_transform(rows)
