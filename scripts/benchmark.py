@@ -265,11 +265,8 @@ def sources_benchmark(args) -> list[tuple]:
     from datasets import disable_progress_bars
 
     from face_attributes.data.sources import load_source
+    from face_attributes.data.synthetic_files import write_celeba_release, write_hub_parquet, write_image_folder
     from face_attributes.training.augmentation import resized_crop_transform
-
-    # The writers of CelebA's on-disk formats live with the tests (they are not part of the package).
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-    from testing_utils import write_celeba_release, write_hub_parquet, write_image_folder
 
     disable_progress_bars()
     count = 50 if args.tiny else 1000

@@ -3,7 +3,10 @@
 """Data: every source → one schema, label normalisation, stratified splits, transforms, robust images."""
 
 import io
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from datasets import Dataset, DatasetDict, Features, Value
 from datasets import Image as ImageFeature
 from PIL import Image
 
+from face_attributes.data import synthetic_files
 from face_attributes.data.images import build_image_processor, drop_unreadable_images, eval_transform, to_rgb
 from face_attributes.data.labels import make_splits, normalize_labels, resolve_label_columns, stratified_indices
 from face_attributes.data.sources import CELEBA_ATTRIBUTES, describe_source, is_celeba, load_source
@@ -312,3 +316,26 @@ def test_is_celeba_in_every_source_form_and_not_for_look_alikes(tmp_path):
     assert describe_source("flwrlabs/celeba") == ("`flwrlabs/celeba`", "flwrlabs/celeba")
     name, hub_id = describe_source(str(parquet), celeba=True)
     assert hub_id is None and str(tmp_path) not in name and name.startswith("CelebA")
+
+
+@pytest.mark.parametrize("layout", ["release", "kaggle", "hub"])
+def test_synthetic_files_write_each_celeba_layout_the_loader_reads(tmp_path, layout):
+    root = synthetic_files.main([layout, str(tmp_path / layout), "--sizes", "6", "2", "3"])
+    where = {"dataset_name": str(root)} if layout == "hub" else {"data_dir": str(root)}
+    dataset = load_source(**where, cache_dir=str(tmp_path / "hf"))
+    assert {split: len(rows) for split, rows in dataset.items()} == {"train": 6, "validation": 2, "test": 3}
+    labels = normalize_labels(dataset, ["Male", "Smiling"])
+    for split, count in (("train", 6), ("test", 3)):
+        expected = [[make_face(0, split, i).labels[a] for a in ("Male", "Smiling")] for i in range(count)]
+        assert [[labels[split][i][a] for a in ("Male", "Smiling")] for i in range(count)] == expected
+
+
+def test_synthetic_files_command_writes_image_folders(tmp_path):
+    command = [sys.executable, "-m", "face_attributes.data.synthetic_files", "folder", str(tmp_path), "--sizes", "4"]
+    result = subprocess.run([*command, "2", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 7 synthetic faces in the folder layout" in result.stdout
+    dataset = load_source(
+        train_dir=str(tmp_path / "train"), validation_dir=str(tmp_path / "validation"), cache_dir=str(tmp_path / "hf")
+    )
+    assert len(dataset["train"]) == 4 and len(dataset["validation"]) == 2 and len(os.listdir(tmp_path / "test")) == 2
