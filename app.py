@@ -19,10 +19,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing is sent an
 
 import gradio as gr
 import numpy as np
+import torch
 from PIL import Image
 
 from face_attributes.data.example_photos import write_example_photos
 from face_attributes.data.images import UNREADABLE_IMAGE_ERRORS, open_rgb
+from face_attributes.engine import Engine, add_engine_arguments
 from face_attributes.inference.drawing import draw_faces
 from face_attributes.inference.onnx_model import OnnxModelError
 from face_attributes.inference.pipeline import FaceAttributePipeline
@@ -56,8 +58,9 @@ def open_upload(path: str | None) -> Image.Image:
 
 def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, attribute: str) -> Image.Image:
     """The aligned face with the model's attention for `attribute` over it (red = where it looked)."""
-    pixel_values = pipeline.processor([face_image], return_tensors="pt")["pixel_values"].to(pipeline.device)
-    maps, _, _ = compute_attention_maps(pipeline.model, pixel_values, [attribute])
+    pixel_values = pipeline.pixel_values([face_image])
+    with pipeline.engine.autocast(torch.device(pipeline.device).type):
+        maps, _, _ = compute_attention_maps(pipeline.model, pixel_values, [attribute])
     heat = upsample_to_image(maps.cpu(), pixel_values.shape[-2:], face_image.size)[0, 0].numpy()  # (h, w)
     heat = (heat - heat.min()) / (heat.max() - heat.min() + 1e-12)
     base = np.asarray(face_image, dtype=np.float32)
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--examples_dir", default=os.path.join("outputs", "demo_examples"))
+    add_engine_arguments(parser)
     args = parser.parse_args(argv)
     model = args.model
     if model is None:
@@ -145,8 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     try:  # loaded once, shared by every request
         # The per-attribute thresholds chosen on validation (run_classification.py --do_eval) when the model has them.
         threshold = "saved" if has_saved_thresholds(model) else 0.5
-        pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold)
-    except OnnxModelError as error:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        engine = Engine.from_options(args.bf16, args.channels_last, device)
+        pipeline = FaceAttributePipeline(model, faces="auto", threshold=threshold, device=device, engine=engine)
+    except (OnnxModelError, ValueError) as error:
         sys.exit(f"error: {error}")
     demo = build_demo(pipeline, write_example_photos(args.examples_dir))
     demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port, show_error=True)

@@ -53,6 +53,7 @@ from face_attributes.inference.temperatures import (
     save_temperatures,
 )
 from face_attributes.inference.thresholds import has_saved_thresholds, load_thresholds, save_thresholds
+from face_attributes.training.arguments import AttributeTrainingArguments
 from face_attributes.training.augmentation import (
     AUGMENTATIONS,
     MarginCropAugment,
@@ -271,7 +272,7 @@ class DataTrainingArguments:
 
 
 def parse_args(argv: list[str] | None):
-    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, AttributeTrainingArguments))
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 1 and argv[0].endswith(".json"):
         return parser.parse_json_file(os.path.abspath(argv[0])), argv
@@ -420,12 +421,13 @@ def setup_logging(training_args: TrainingArguments) -> None:
         (log.setLevel if isinstance(log, logging.Logger) else log.set_verbosity)(log_level)
     mixed_precision = "bf16" if training_args.bf16 else "fp16" if training_args.fp16 else "no"
     logger.warning(
-        "Process rank: %s, device: %s, n_gpu: %s, distributed: %s, mixed precision: %s",
+        "Process rank: %s, device: %s, n_gpu: %s, distributed: %s, mixed precision: %s, channels_last: %s",
         training_args.process_index,
         training_args.device,
         training_args.n_gpu,
         training_args.parallel_mode.value == "distributed",
         mixed_precision,
+        training_args.channels_last,
     )
 
 

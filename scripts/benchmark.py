@@ -4,7 +4,8 @@
 """Speed, side by side in one process: this model vs a plain ResNet-18 classifier, and the input pipelines.
 
     python scripts/benchmark.py                         # CPU: model and pipeline tables
-    python scripts/benchmark.py --bf16 --channels_last  # the fast options (on a GPU when there is one)
+    python scripts/benchmark.py --engines bf16+channels_last  # one engine only (default: fp32 and bf16+channels_last)
+    python scripts/benchmark.py --profile --skip_pipeline  # where one training step's time goes (torch.profiler)
     python scripts/benchmark.py --compile               # adds torch.compile rows (LSTM graph-broken vs traced)
     python scripts/benchmark.py --rungs                 # adds the ablation ladder's other rungs (no BiLSTM, ...)
     python scripts/benchmark.py --sources               # rows/s building each data source at 1,000 images
@@ -18,7 +19,6 @@ and other load hit all variants alike. Ratios are this model / plain ResNet-18 (
 
 import argparse
 import os
-import platform
 import sys
 import time
 
@@ -29,7 +29,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the benchmarks
 from benchmarks.deployment import faces_benchmark, onnx_benchmark
 from benchmarks.inputs import data_wait_benchmark, pipeline_benchmark, sources_benchmark
 from benchmarks.memory import checkpointing_memory_benchmark
-from benchmarks.models import RUNGS, model_benchmark
+from benchmarks.models import ENGINES, RUNGS, model_benchmark
+from benchmarks.profile import profile_benchmark
+
+from face_attributes.engine import describe_device
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,8 +41,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--iterations", type=int, default=3, help="Timed iterations per round.")
     parser.add_argument("--rounds", type=int, default=3, help="Interleaved rounds; medians are reported.")
-    parser.add_argument("--bf16", action="store_true")
-    parser.add_argument("--channels_last", action="store_true")
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=list(ENGINES),
+        default=["fp32", "bf16+channels_last"],
+        help="Precision and memory format, side by side (bf16 rows are left out where bf16 is not native).",
+    )
+    parser.add_argument("--profile", action="store_true", help="Also profile one training step per model.")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--pipeline_images", type=int, default=512)
     parser.add_argument("--pipeline_size", type=int, default=224)
@@ -65,6 +74,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.tiny:
         args.sizes, args.batch_size, args.iterations, args.rounds = [64], 4, 1, 1
     return args
+
+
+def print_model_table(args, device) -> None:
+    print(
+        "\n| px | mode | engine | model | images/s | × plain ResNet-18 (same engine) | × fp32 (same model) |"
+        "\n|---|---|---|---|---|---|---|"
+    )
+    for size, mode, engine, variant, value, ratio, speedup in model_benchmark(args, device):
+        fp32 = "–" if speedup is None else f"{speedup:.2f}"
+        print(f"| {size} | {mode} | {engine} | {variant} | {value:,.1f} | {ratio:.2f} | {fp32} |")
+
+
+def print_profile_table(args, device) -> None:
+    engine, models, table = profile_benchmark(args, device)
+    print(
+        f"\nOne training step, {args.sizes[0]} px, batch {args.batch_size}, {engine}: self time (ms) by kind of work "
+        f"(torch.profiler)\n\n| kind | {' | '.join(models)} |\n|---|{'---|' * len(models)}"
+    )
+    for kind, by_model in table.items():
+        print(f"| {kind} | {' | '.join(f'{by_model[m]:,.1f}' for m in models)} |")
+    totals = [sum(by_model[m] for by_model in table.values()) for m in models]
+    print(f"| **total** | {' | '.join(f'**{t:,.1f}**' for t in totals)} |")
 
 
 def print_pipeline_tables(args, device) -> None:
@@ -104,16 +135,15 @@ def print_checkpointing_table(args) -> None:
 def main(argv=None):
     args = parse_args(argv)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine()
     print(
-        f"# {time.strftime('%Y-%m-%d')} · {device.type}: {name} · {os.cpu_count()} cores · torch {torch.__version__}"
-        f" · bf16={args.bf16} channels_last={args.channels_last} compile={args.compile}"
+        f"# {time.strftime('%Y-%m-%d')} · {device.type}: {describe_device(device)} · torch {torch.__version__}"
+        f" · engines {' / '.join(args.engines)} · compile={args.compile}"
     )
 
     if not args.skip_models:
-        print("\n| px | mode | model | images/s | × plain ResNet-18 |\n|---|---|---|---|---|")
-        for size, mode, variant, value, ratio in model_benchmark(args, device):
-            print(f"| {size} | {mode} | {variant} | {value:,.1f} | {ratio:.2f} |")
+        print_model_table(args, device)
+    if args.profile:
+        print_profile_table(args, device)
     if not args.skip_pipeline:
         print_pipeline_tables(args, device)
     if args.sources:

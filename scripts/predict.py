@@ -18,6 +18,9 @@ pip install -e ".[faces]".
 import argparse
 import logging
 
+import torch
+
+from face_attributes.engine import Engine, add_engine_arguments
 from face_attributes.inference.onnx_model import OnnxModelError
 from face_attributes.inference.predictions import predict_files
 
@@ -46,9 +49,12 @@ def main(argv=None):
     )
     parser.add_argument("--save_faces", metavar="DIR", help="Write each aligned 178×218 face crop here.")
     parser.add_argument("--annotate", metavar="DIR", help="Write each photo with its boxes and top attributes here.")
+    add_engine_arguments(parser)
     args = parser.parse_args(argv)
     threshold = args.threshold if args.threshold == "saved" else float(args.threshold)
     try:
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        engine = Engine.from_options(args.bf16, args.channels_last, device)
         written, skipped = predict_files(
             args.model,
             args.inputs,
@@ -59,8 +65,9 @@ def main(argv=None):
             args.faces,
             args.save_faces,
             args.annotate,
+            engine,
         )
-    except OnnxModelError as error:
+    except (OnnxModelError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     for path, reason in skipped:
         logging.warning("Skipped %s (%s)", path, reason)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-# Real CelebA on a 2-core CPU, from random weights: all 40 attributes at 112 px, 4 epochs (EPOCHS), the uint8 cache.
+# Real CelebA on a 2-core CPU, from random weights: all 40 attributes at 112 px (IMAGE_SIZE), 4 epochs (EPOCHS), the
+# uint8 cache, in bf16 + channels_last where the CPU runs bf16 natively (avx512_bf16 or amx_bf16), else in fp32 with
+# one line saying why; PRECISION=fp32 or PRECISION=bf16 chooses instead of the detection.
 # Trains the plain ResNet-18 and the default model (and, with VARIANTS, the other rungs of the ablation ladder) for
 # each seed, then compares every finished run of the seed in OUTPUT_DIR with the plain one on the official test
 # split. About an hour a run at 4 epochs on 2 cores (49–64 min logged); results, machine and date in docs/celeba.md.
@@ -9,6 +11,7 @@
 #   bash scripts/train_celeba_cpu.sh /data/celeba                      # plain and default, seeds 0 and 1
 #   SEEDS="0" VARIANTS="plain bilstm-queries attention bilstm-mean" bash scripts/train_celeba_cpu.sh /data/celeba
 #   EPOCHS=1 SEEDS=1 bash scripts/train_celeba_cpu.sh /data/celeba outputs/celeba-cpu-1ep   # a smaller budget
+#   PRECISION=fp32 bash scripts/train_celeba_cpu.sh /data/celeba outputs/celeba-cpu-fp32     # as before bf16
 #
 # /data/celeba is the original release layout (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) or
 # the Kaggle one; a partial release works too (rows without an image are left out). Rerunning skips finished runs.
@@ -21,8 +24,16 @@ out=${2:-outputs/celeba-cpu}
 SEEDS=${SEEDS:-"0 1"}
 EPOCHS=${EPOCHS:-4}
 VARIANTS=${VARIANTS:-"plain bilstm-queries"}
+IMAGE_SIZE=${IMAGE_SIZE:-112}
+case "${PRECISION:-auto}" in
+  auto) engine=$(python -m face_attributes.engine) ;;  # prints why on stderr when it is fp32
+  bf16) engine="--bf16 --channels_last" ;;
+  fp32) engine="" ;;
+  *) echo "PRECISION is auto, bf16 or fp32, not ${PRECISION}" >&2; exit 2 ;;
+esac
+echo "Training with: ${engine:-fp32}"
 recipe=(
-  --data_dir "$data_dir" --label_columns all --backbone_name_or_path none --image_size 112
+  --data_dir "$data_dir" --label_columns all --backbone_name_or_path none --image_size "$IMAGE_SIZE" $engine
   --preprocessing_cache --augmentation margin_crop --preprocessing_num_workers 2 --num_train_epochs "$EPOCHS"
   --per_device_train_batch_size 64 --per_device_eval_batch_size 128
   --learning_rate 1e-3 --weight_decay 0.05 --lr_scheduler_type cosine --warmup_steps 70

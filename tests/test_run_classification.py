@@ -21,6 +21,8 @@ from testing_utils import TINY, readme_demo_command, run_without_package, script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from face_attributes.engine import cpu_bf16_instructions
+
 import run_classification
 
 # The README demo command, shrunk only by arguments: tiny backbone, few steps, small eval/test subsets.
@@ -206,16 +208,20 @@ def test_do_predict_without_test_split_is_an_error(tmp_path):
         run_classification.main([*args, "--output_dir", str(tmp_path / "out"), "--do_predict"])
 
 
-def test_bf16_on_cpu_completes(tmp_path):
+@pytest.mark.skipif(cpu_bf16_instructions() is None, reason="this CPU has neither avx512_bf16 nor amx_bf16")
+def test_bf16_and_channels_last_train_on_a_cpu_without_more_flags(tmp_path):
+    # No --use_cpu: on a machine without a GPU, --bf16 alone means CPU autocast (tests/test_engine.py: it is active).
     results = run_classification.main(
         [
             *TINY,
             "--output_dir",
             str(tmp_path),
-            *shlex.split("--do_train --do_eval --max_steps 3 --bf16 --use_cpu --label_columns Male"),
+            *shlex.split("--do_train --do_eval --max_steps 3 --bf16 --channels_last --label_columns Male"),
         ]
     )
     assert np.isfinite(results["train_loss"]) and "eval_accuracy" in results
+    card = (tmp_path / "README.md").read_text()
+    assert "bf16 + channels_last" in card
 
 
 def test_partial_celeba_release_trains_with_the_cache_and_the_card_carries_celeba_licence(tmp_path):

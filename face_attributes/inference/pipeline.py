@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from ..data.images import image_processor_for, to_rgb
+from ..engine import Engine
 from .faces import Face, FaceDetector, find_faces
 from .temperatures import calibrated_probabilities, load_temperatures
 
@@ -23,23 +24,36 @@ class FaceAttributePipeline:
     """Photo → faces → aligned crops → attribute probabilities: what scripts/predict.py and the web demo use.
 
     The model, its image processor, its thresholds, its temperatures (temperatures.json: calibrated probabilities;
-    none saved, the plain sigmoid) and the detector are loaded once.
+    none saved, the plain sigmoid) and the detector are loaded once. `engine` (a saved folder only): bf16 autocast
+    and channels_last where the device runs bf16 natively (`Engine.fastest(device)`); default fp32.
     """
 
-    def __init__(self, model_dir: str, faces: str = "auto", threshold: str | float = 0.5, device: str | None = None):
+    def __init__(
+        self,
+        model_dir: str,
+        faces: str = "auto",
+        threshold: str | float = 0.5,
+        device: str | None = None,
+        engine: Engine | None = None,
+    ):
         from ..data.labels import config_label_names
         from .onnx_model import OnnxClassifier, is_onnx_path
         from .thresholds import load_thresholds
 
         if faces not in ("auto", "detect", "aligned"):
             raise ValueError(f"faces must be 'auto', 'detect' or 'aligned', got {faces!r}.")
+        self.engine = engine or Engine()
         if is_onnx_path(model_dir):  # an exported file: ONNX Runtime on the CPU, everything else from its metadata
+            if self.engine != Engine():
+                raise ValueError(f"bf16 and channels_last run PyTorch; {model_dir} runs in ONNX Runtime: drop them.")
             self.device = "cpu"
             self.model = OnnxClassifier(model_dir)
             self.processor = self.model.image_processor()
         else:
             self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            self.engine.check(self.device)
             self.model, self.processor = load_saved_model(model_dir, self.device)
+            self.engine.prepare_model(self.model)
         self.label_names = config_label_names(self.model.config)
         self.thresholds = load_thresholds(model_dir, self.label_names, threshold)
         self.temperatures = load_temperatures(model_dir, self.label_names)
@@ -54,13 +68,22 @@ class FaceAttributePipeline:
         """Fill in each face's probabilities and 0/1 decisions (one batch)."""
         if not faces:
             return faces
-        pixel_values = self.processor([f.aligned for f in faces], return_tensors="pt")["pixel_values"]
-        logits = self.model(pixel_values.to(self.device)).logits.float()
+        logits = self.run_model(self.pixel_values([f.aligned for f in faces])).logits.float()
         probabilities = calibrated_probabilities(logits, self.temperatures).cpu().numpy()
         for face, row in zip(faces, probabilities):
             face.probabilities = dict(zip(self.label_names, map(float, row)))
             face.predicted = {n: int(p >= t) for n, p, t in zip(self.label_names, row, self.thresholds)}
         return faces
+
+    def pixel_values(self, crops: list[Image.Image]) -> torch.Tensor:
+        """Aligned crops → the model's input (B, 3, S, S) on its device, in the engine's memory format."""
+        pixel_values = self.processor(crops, return_tensors="pt")["pixel_values"]
+        return self.engine.prepare_pixels(pixel_values.to(self.device))
+
+    def run_model(self, pixel_values: torch.Tensor, **options):
+        """The model's outputs for `pixel_values` (from `pixel_values()`) in the engine's precision."""
+        with self.engine.autocast(torch.device(self.device).type):
+            return self.model(pixel_values, **options)
 
     def __call__(self, image: Image.Image) -> list[Face]:
         return self.classify(self.find(image))

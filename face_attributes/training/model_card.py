@@ -8,13 +8,13 @@ The YAML metadata is built by `huggingface_hub.ModelCardData` (licence, datasets
 
 import json
 import os
-import platform
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from ..engine import Engine, describe_device
 from .metrics import METRIC_NAMES
 
 CELEBA_LICENCE_LINK = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
@@ -220,6 +220,7 @@ def training_section(source: DataSource, metrics: dict, arguments: dict) -> str:
         f"- Data: {source.name}; images per split: {sizes}.\n"
         f"- Image size {arguments.get('image_size')} px, "
         + (f"augmentation {arguments['augmentation']}, " if arguments.get("augmentation") else "")
+        + f"{engine_name(training)}, "
         + (f"{epochs:.2f} epoch(s)" if epochs is not None else "no training")
         + f", batch "
         f"{training.get('per_device_train_batch_size')} per device, learning rate {training.get('learning_rate')}, "
@@ -275,18 +276,17 @@ CITATION_SECTION = """## Citation
 The model and training script: the face-attributes project (MIT licence)."""
 
 
+def engine_name(training: dict) -> str:
+    """How the run computed: `fp32`, `bf16 + channels_last`, … (fp16 too), from the training arguments."""
+    if training.get("fp16"):
+        return "fp16" + (" + channels_last" if training.get("channels_last") else "")
+    return Engine(bf16=bool(training.get("bf16")), channels_last=bool(training.get("channels_last"))).name
+
+
 def describe_hardware() -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.device_count()} × {torch.cuda.get_device_name(0)}"
-    return f"CPU ({_cpu_name()}, {os.cpu_count()} cores)"
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine() or "unknown"
+    return f"CPU ({describe_device('cpu')})"
 
 
 def without_local_paths(value):

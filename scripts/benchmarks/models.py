@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Training and inference speed: this model, its ablation rungs and a plain ResNet-18, side by side."""
 
-import contextlib
 import copy
 import statistics
+import sys
 import time
 
 import torch
@@ -13,6 +13,7 @@ from transformers import ResNetConfig, ResNetForImageClassification
 
 from face_attributes import ResNetLstmAttentionConfig, ResNetLstmAttentionForImageClassification
 from face_attributes.configuration_resnet_lstm_attention import RESNET18_BACKBONE
+from face_attributes.engine import Engine, bf16_problem
 
 NUM_LABELS = 40
 
@@ -74,11 +75,29 @@ def model_layout(args) -> tuple[dict, int, int]:
     return dict(RESNET18_BACKBONE), 256, 8
 
 
+ENGINES = {
+    "fp32": Engine(),
+    "bf16": Engine(bf16=True),
+    "channels_last": Engine(channels_last=True),
+    "bf16+channels_last": Engine(bf16=True, channels_last=True),
+}
+
+
+def benchmark_engines(names: list[str], device) -> list[Engine]:
+    """The engines of --engines, less bf16 where the device does not run it natively (said on stderr)."""
+    engines = [ENGINES[name] for name in names]
+    if problem := bf16_problem(device):
+        print(f"bf16 rows left out: {problem}", file=sys.stderr)
+        engines = [engine for engine in engines if not engine.bf16]
+    return engines
+
+
 def model_benchmark(args, device) -> list[tuple]:
+    """Rows (px, mode, engine, model, images/s, × plain ResNet-18 of the same engine, × the same model in fp32)."""
     backbone, lstm_hidden, heads = model_layout(args)
-    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
-    memory = torch.channels_last if args.channels_last else torch.contiguous_format
-    models = build_models(backbone, lstm_hidden, heads, device, args.channels_last, args.rungs)
+    engines = benchmark_engines(args.engines, device)
+    # One set of weights for every engine: only the memory format and autocast differ between them.
+    models = build_models(backbone, lstm_hidden, heads, device, channels_last=False, rungs=args.rungs)
     if args.compile:
         # Two ways past the LSTM: compile all but it (the backbone is where the time goes), or let dynamo
         # trace through it (allow_rnn). Separate copies, so neither compiled graph sees the other's settings.
@@ -88,40 +107,50 @@ def model_benchmark(args, device) -> list[tuple]:
         models["this model, compiled without LSTM"] = excluded
         models["this model, compiled with allow_rnn"] = torch.compile(copy.deepcopy(models["this model"]))
         models["plain ResNet-18, compiled"] = torch.compile(copy.deepcopy(models["plain ResNet-18"]))
-    variants = {name: (model, torch.optim.AdamW(model.parameters(), lr=1e-4)) for name, model in models.items()}
+    variants = {
+        (engine, name): (engine.prepare_model(copy.deepcopy(model)), engine)
+        for engine in engines
+        for name, model in models.items()
+    }
+    optimizers = {key: torch.optim.AdamW(model.parameters(), lr=1e-4) for key, (model, _) in variants.items()}
 
-    def train_step(model, optimizer, pixels, labels):
+    def train_step(model, engine, optimizer, pixels, labels):
         model.train()
-        with autocast():
+        with engine.autocast(device.type):
             loss = model(pixel_values=pixels, labels=labels).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
     @torch.no_grad()
-    def infer(model, pixels):
+    def infer(model, engine, pixels):
         model.eval()
-        with autocast():
+        with engine.autocast(device.type):
             model(pixel_values=pixels)
 
     rows = []
+    batch = args.batch_size
+    modes = ("train", "infer bs1", f"infer bs{batch}")
     for size in args.sizes:
-        batch = args.batch_size
-        pixels = torch.randn(batch, 3, size, size, device=device).contiguous(memory_format=memory)
-        single = pixels[:1].contiguous(memory_format=memory)
+        pixels = torch.randn(batch, 3, size, size, device=device)
         labels = torch.randint(0, 2, (batch, NUM_LABELS), device=device).float()
-        times = {(v, mode): [] for v in variants for mode in ("train", "infer bs1", f"infer bs{batch}")}
+        inputs = {engine: (engine.prepare_pixels(pixels), engine.prepare_pixels(pixels[:1])) for engine in engines}
+        times = {(key, mode): [] for key in variants for mode in modes}
         for _ in range(args.rounds):
-            for variant, (model, optimizer) in variants.items():
-                steps = args.iterations
-                times[(variant, "train")].append(
-                    batch / timed(lambda: train_step(model, optimizer, pixels, labels), steps, device)
-                )
-                times[(variant, "infer bs1")].append(1 / timed(lambda: infer(model, single), steps, device))
-                times[(variant, f"infer bs{batch}")].append(batch / timed(lambda: infer(model, pixels), steps, device))
-        for mode in ("train", "infer bs1", f"infer bs{batch}"):
-            base = statistics.median(times[("plain ResNet-18", mode)])
-            for variant in variants:
-                value = statistics.median(times[(variant, mode)])
-                rows.append((size, mode, variant, value, value / base))
+            for key, (model, engine) in variants.items():
+                full, single = inputs[engine]
+                optimizer, steps = optimizers[key], args.iterations
+                step_time = timed(lambda: train_step(model, engine, optimizer, full, labels), steps, device)
+                times[(key, "train")].append(batch / step_time)
+                times[(key, "infer bs1")].append(1 / timed(lambda: infer(model, engine, single), steps, device))
+                batch_time = timed(lambda: infer(model, engine, full), steps, device)
+                times[(key, f"infer bs{batch}")].append(batch / batch_time)
+        median = {key: statistics.median(values) for key, values in times.items()}
+        for mode in modes:
+            for engine, name in variants:
+                value = median[((engine, name), mode)]
+                plain = median[((engine, "plain ResNet-18"), mode)]
+                fp32 = median.get(((ENGINES["fp32"], name), mode))
+                speedup = None if fp32 is None else value / fp32
+                rows.append((size, mode, engine.name, name, value, value / plain, speedup))
     return rows
