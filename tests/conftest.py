@@ -15,3 +15,7 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 # transformers' own common tests, run out of tree by tests/upstream/run.sh (they need upstream's test files).
 collect_ignore = ["upstream"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: needs a CUDA GPU (scripts/gpu_check.sh runs these on a lent one)")

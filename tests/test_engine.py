@@ -14,7 +14,7 @@ from face_attributes.training.arguments import AttributeTrainingArguments
 from face_attributes.training.augmentation import MarginCropAugment
 from face_attributes.training.trainer import AttributeTrainer
 
-from testing_utils import tiny_backbone, tiny_config
+from testing_utils import save_tiny_model, tiny_backbone, tiny_config
 
 needs_native_bf16 = pytest.mark.skipif(
     cpu_bf16_instructions() is None, reason="this CPU has neither avx512_bf16 nor amx_bf16 (bf16 would be emulated)"
@@ -182,3 +182,80 @@ def test_fastest_engine_follows_native_bf16(monkeypatch):
     assert Engine.fastest("cpu") == Engine(bf16=True, channels_last=True)
     assert Engine.from_options("auto", False, "cpu").name == "bf16"
     assert "amx_bf16" in describe_device("cpu") and "cores" in describe_device("cpu")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (scripts/gpu_check.sh runs it)")
+def test_bf16_on_a_gpu_trains_with_the_lstm_kept_in_fp32(tmp_path):
+    model = tiny_model()
+    seen = record_layer_inputs(model)
+    args = training_arguments(tmp_path, bf16=True, channels_last=True)
+    assert not args.use_cpu
+    AttributeTrainer(model=model, args=args, train_dataset=RandomFaces()).train()
+    assert seen["conv_output_dtype"] == [torch.bfloat16] * 2
+    assert seen["lstm_output_dtype"] == [torch.float32] * 2  # cuDNN's autocast would run it in fp16
+    assert seen["conv_input_channels_last"] == [True, True]
+
+
+# ---------------------------------------------------------------- inference: the pipeline, predict.py
+
+
+def aligned_faces(folder, count: int = 4):
+    from face_attributes.data.synthetic import make_face
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        make_face(0, "test", i).image.save(folder / f"face_{i}.jpg")
+    return folder
+
+
+@needs_native_bf16
+def test_pipeline_in_bf16_and_channels_last_answers_like_fp32(tmp_path):
+    from PIL import Image
+
+    from face_attributes.inference.faces import Face
+    from face_attributes.inference.pipeline import FaceAttributePipeline
+
+    model_dir = save_tiny_model(tmp_path / "model", backbone_config=tiny_backbone(("stage3",)))
+    crops = [Image.open(p) for p in sorted(aligned_faces(tmp_path / "faces").glob("*.jpg"))]
+
+    def probabilities(engine: Engine):
+        pipeline = FaceAttributePipeline(str(model_dir), faces="aligned", device="cpu", engine=engine)
+        faces = [Face(index=0, box=(0, 0, 1, 1), score=None, landmarks=None, aligned=crop) for crop in crops]
+        faces = pipeline.classify(faces)
+        return pipeline, torch.tensor([list(f.probabilities.values()) for f in faces])
+
+    _, fp32 = probabilities(Engine())
+    fast_pipeline, fast = probabilities(Engine(bf16=True, channels_last=True))
+    conv = next(m for m in fast_pipeline.model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert fast_pipeline.pixel_values(crops).is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast, fp32, atol=0.02, rtol=0)
+    assert not torch.equal(fast, fp32)  # bf16 really computed them
+
+
+def test_an_onnx_file_with_bf16_is_a_clear_error():
+    from face_attributes.inference.pipeline import FaceAttributePipeline
+
+    with pytest.raises(ValueError, match=r"runs in ONNX Runtime: drop them"):
+        FaceAttributePipeline("model.onnx", engine=Engine(bf16=True))
+
+
+@needs_native_bf16
+def test_predict_bf16_and_channels_last_write_the_fp32_rows_closely(tmp_path):
+    import csv
+
+    from testing_utils import script
+
+    model_dir = save_tiny_model(tmp_path / "model")
+    faces = aligned_faces(tmp_path / "faces")
+
+    def rows(*flags):
+        output = tmp_path / f"predictions{len(flags)}.csv"
+        script("predict").main(["--model", str(model_dir), "--inputs", str(faces), "--output", str(output), *flags])
+        with open(output) as f:
+            return [[float(v) for k, v in row.items() if k.endswith("_probability")] for row in csv.DictReader(f)]
+
+    fp32, fast = rows(), rows("--bf16", "--channels_last")
+    assert len(fp32) == len(fast) == 4
+    torch.testing.assert_close(torch.tensor(fast), torch.tensor(fp32), atol=0.02, rtol=0)

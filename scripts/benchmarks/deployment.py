@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: MIT
 """Deployment speed: PyTorch eager vs ONNX Runtime fp32 and int8, and face detection with alignment."""
 
+import copy
 import os
 import statistics
 import tempfile
 import time
 
 import torch
+
+from face_attributes.engine import Engine
 
 from .models import model_layout, our_model
 
@@ -54,8 +57,20 @@ def time_runners(runners: dict, single: torch.Tensor, full: torch.Tensor, repeat
     return latencies, throughput
 
 
+def eager_runner(model, engine: Engine):
+    """The model run as the pipeline runs it in `engine` (a copy in its memory format, batches converted)."""
+    model = engine.prepare_model(copy.deepcopy(model))
+
+    def run(pixel_values: torch.Tensor):
+        with engine.autocast("cpu"):
+            return model(engine.prepare_pixels(pixel_values))
+
+    return run
+
+
 def onnx_benchmark(args) -> list[tuple]:
-    """PyTorch eager vs ONNX Runtime fp32 vs int8: batch-1 latency (median, p95) and batch-32 throughput.
+    """PyTorch eager (fp32, and bf16 + channels_last where the CPU runs bf16 natively) vs ONNX Runtime fp32 vs int8:
+    batch-1 latency (median, p95) and batch-32 throughput.
 
     The default 40-attribute model at each size (random weights: speed does not depend on them), exported by
     face_attributes.inference.onnx_export as scripts/export_onnx.py does (logits only), quantized to static int8.
@@ -80,8 +95,10 @@ def onnx_benchmark(args) -> list[tuple]:
             single, full = torch.randn(1, 3, size, size), torch.randn(batch, 3, size, size)
             for threads in sorted({1, os.cpu_count() or 1}):
                 torch.set_num_threads(threads)
+                fastest = Engine.fastest("cpu")
                 runners = {
                     "PyTorch eager": model,
+                    **({f"PyTorch eager {fastest.name}": eager_runner(model, fastest)} if fastest.bf16 else {}),
                     "ONNX Runtime fp32": OnnxClassifier(os.path.join(folder, "model.onnx"), threads),
                     "ONNX Runtime int8": OnnxClassifier(os.path.join(folder, "model.int8.onnx"), threads),
                 }
