@@ -12,6 +12,7 @@
 #   SEEDS="0" VARIANTS="plain bilstm-queries attention bilstm-mean" bash scripts/train_celeba_cpu.sh /data/celeba
 #   EPOCHS=1 SEEDS=1 bash scripts/train_celeba_cpu.sh /data/celeba outputs/celeba-cpu-1ep   # a smaller budget
 #   PRECISION=fp32 bash scripts/train_celeba_cpu.sh /data/celeba outputs/celeba-cpu-fp32     # as before bf16
+#   MAX_STEPS=150 bash scripts/train_celeba_cpu.sh /data/celeba outputs/try   # a short try (or a speed measurement)
 #
 # /data/celeba is the original release layout (img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt) or
 # the Kaggle one; a partial release works too (rows without an image are left out). Rerunning skips finished runs.
@@ -25,6 +26,7 @@ SEEDS=${SEEDS:-"0 1"}
 EPOCHS=${EPOCHS:-4}
 VARIANTS=${VARIANTS:-"plain bilstm-queries"}
 IMAGE_SIZE=${IMAGE_SIZE:-112}
+steps=${MAX_STEPS:+--max_steps $MAX_STEPS}  # instead of EPOCHS, when set
 case "${PRECISION:-auto}" in
   auto) engine=$(python -m face_attributes.engine) ;;  # prints why on stderr when it is fp32
   bf16) engine="--bf16 --channels_last" ;;
@@ -33,7 +35,7 @@ case "${PRECISION:-auto}" in
 esac
 echo "Training with: ${engine:-fp32}"
 recipe=(
-  --data_dir "$data_dir" --label_columns all --backbone_name_or_path none --image_size "$IMAGE_SIZE" $engine
+  --data_dir "$data_dir" --label_columns all --backbone_name_or_path none --image_size "$IMAGE_SIZE" $engine $steps
   --preprocessing_cache --augmentation margin_crop --preprocessing_num_workers 2 --num_train_epochs "$EPOCHS"
   --per_device_train_batch_size 64 --per_device_eval_batch_size 128
   --learning_rate 1e-3 --weight_decay 0.05 --lr_scheduler_type cosine --warmup_steps 70
