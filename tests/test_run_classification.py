@@ -531,3 +531,24 @@ def test_backbone_config_flag_builds_a_random_backbone_of_that_type(tmp_path):
     with pytest.raises(ValueError, match="--backbone_hidden_sizes sizes ResNet-18's layout"):
         model_args.backbone_hidden_sizes = [8, 8, 8, 8]
         run_classification.build_model(model_args, ["Male"], None)
+
+
+def test_the_gpu_recipe_parses_and_reports_only_to_what_the_readme_install_has():
+    from transformers.integrations import get_available_reporting_integrations
+
+    text = (ROOT / "scripts" / "train_celeba.sh").read_text()
+    flags = re.search(r"\ncommon=\((.*?)\n\)", text, re.S).group(1)
+    for variable, value in {
+        "$DATA": "--data_dir /data/celeba",
+        "$labels": "all",
+        "$((256 / NUM_GPUS))": "256",
+        '"$out"': "/tmp/celeba-40",
+    }.items():
+        flags = flags.replace(variable, value)
+    argv = shlex.split(flags)
+    if cpu_bf16_instructions() is None and not torch.cuda.is_available():
+        argv.remove("--bf16")  # a clear error on such a machine (tests/test_engine.py), not what this test checks
+    (_, _, training_args), argv = run_classification.parse_args(argv)
+    run_classification.configure_training_arguments(training_args, argv)
+    reporting = [name for name in training_args.report_to if name != "none"]
+    assert set(reporting) <= set(get_available_reporting_integrations())
