@@ -81,7 +81,12 @@ from face_attributes.training.group_metrics import (
 from face_attributes.training.group_sampling import group_balanced_sampler
 from face_attributes.training.metrics import choose_thresholds, make_compute_metrics, sigmoid, write_attribute_table
 from face_attributes.training.model_card import DataSource, write_model_card
-from face_attributes.training.model_options import freeze_backbone_stages, positive_weights
+from face_attributes.training.model_options import (
+    freeze_backbone_stages,
+    freeze_body,
+    load_with_new_labels,
+    positive_weights,
+)
 from face_attributes.training.seeded_augmentation import EpochToDataset, SeededAugmentation
 from face_attributes.training.trainer import AttributeTrainer
 from face_attributes.training.uint8_cache import Uint8BatchCollator, build_uint8_cache, set_uint8_transforms
@@ -92,7 +97,11 @@ logger = logging.getLogger(__name__)
 @dataclass
 class LoadingArguments:
     model_name_or_path: str | None = field(
-        default=None, metadata={"help": "Continue from a saved model folder or Hub repo instead of a new model."}
+        default=None,
+        metadata={
+            "help": "Continue from a saved model folder or Hub repo instead of a new model. With other "
+            "--label_columns than it was trained on, its body is kept and each new label gets a new head."
+        },
     )
     backbone_name_or_path: str = field(
         default="microsoft/resnet-18",
@@ -118,6 +127,14 @@ class LoadingArguments:
     freeze_stages: list[str] = field(
         default_factory=list,
         metadata={"help": "Backbone stages to freeze, e.g. `stem stage1` (the original Colab version)."},
+    )
+    freeze_body: bool = field(
+        default=False,
+        metadata={
+            "help": "Train the label heads only (each label's query and classifier row), e.g. when fine-tuning a "
+            "trained --model_name_or_path on new --label_columns: the backbone, sequence encoder and attention "
+            "projections stay as they are."
+        },
     )
     pos_weight_from_data: bool = field(
         default=False, metadata={"help": "Weigh positives by negatives/positives of the train split in the BCE loss."}
@@ -292,12 +309,8 @@ def build_model(model_args: ModelArguments, label_names: list[str], train_labels
             trust_remote_code=model_args.trust_remote_code,
         )
         config = AutoConfig.from_pretrained(model_args.model_name_or_path, **hub)
-        trained_on = config_label_names(config)
-        if trained_on != label_names:
-            raise ValueError(
-                f"{model_args.model_name_or_path} was trained on labels {trained_on}, the data gives {label_names}: "
-                f"pass --label_columns {' '.join(trained_on)}, or start a new model without --model_name_or_path."
-            )
+        if config_label_names(config) != label_names:
+            return load_with_new_labels(model_args.model_name_or_path, config, label_names, pos_weight, **hub)
         if pos_weight is not None:
             config.pos_weight = pos_weight
         return AutoModelForImageClassification.from_pretrained(model_args.model_name_or_path, config=config, **hub)
@@ -745,6 +758,8 @@ def main(argv: list[str] | None = None) -> dict:
     check_image_size(model, model.config.image_size)
     if model_args.freeze_stages:
         freeze_backbone_stages(model, model_args.freeze_stages)
+    if model_args.freeze_body:
+        logger.info("--freeze_body: training only %s", ", ".join(freeze_body(model)))
 
     train_sampler = make_train_sampler(data_args, groups, dataset, label_names, training_args.seed)
     trainer, dataset = build_trainer(model, dataset, data_args, training_args, label_names, train_sampler)
