@@ -46,11 +46,14 @@ setup(
             "onnx>=1.23",
             "onnxscript>=0.7",
             "onnxruntime>=1.32",
+            "av>=14",
             # The walkthrough notebook (docs/walkthrough.ipynb), executed by tests/test_walkthrough.py.
             "nbformat>=5.10",
             "nbclient>=0.10",
             "ipykernel>=6.29",
         ],
         "tensorboard": ["tensorboard"],
+        # Videos for scripts/predict.py: PyAV ships its own FFmpeg (decoding, and H.264 for annotated videos).
+        "video": ["av>=14"],
     },
 )
