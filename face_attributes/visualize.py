@@ -159,3 +159,29 @@ def plot_reliability(
     figure.tight_layout()
     figure.savefig(output_path, dpi=DPI)
     return attributes
+
+
+def plot_budget(points: list[dict], output_path: str, anchor: dict[str, float] | None = None) -> None:
+    """Accuracy against training time: one line per model through its budgets, for each metric.
+
+    `points`: dicts with `model`, `label` (the budget, e.g. "4 ep, 112 px"), `minutes` and one key per metric
+    (`mean test accuracy`, `Male test accuracy`, in %); `anchor`: {metric: a reference value}, drawn dashed.
+    """
+    metrics = [key for key in points[0] if key.endswith("accuracy")]
+    figure, axes = new_figure(1, len(metrics), (5.5 * len(metrics), 4.2), DPI, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for model in dict.fromkeys(p["model"] for p in points):
+            mine = sorted((p for p in points if p["model"] == model), key=lambda p: p["minutes"])
+            ax.plot([p["minutes"] for p in mine], [p[metric] for p in mine], "o-", label=model)
+            for p in mine:
+                ax.annotate(
+                    p["label"], (p["minutes"], p[metric]), fontsize=7, xytext=(3, -9), textcoords="offset points"
+                )
+        if anchor and metric in anchor:
+            ax.axhline(anchor[metric], linestyle="--", color="grey", label=f"anchor {anchor[metric]:.2f} %")
+        ax.set_xlabel("training wall-clock (minutes, 2 CPU cores)")
+        ax.set_ylabel(f"{metric} (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(output_path)

@@ -154,3 +154,30 @@ def test_maps_put_each_token_at_its_receptive_field_centre(stage, stride):
     # The probe's row centres (`token_centres`) are the same places.
     centres = interpretability.token_centres(224, feature_map.shape[-2], 224)
     assert abs(float(centres[row]) + 0.5 - true_y) <= 1
+
+
+def fake_recipe_run(folder: Path, model: str, seed: int, epochs: float, minutes: float, mean: float, male: float):
+    run = folder / model / f"seed{seed}"
+    run.mkdir(parents=True)
+    results = {"epoch": epochs, "train_runtime": 60 * minutes, "train_samples_per_second": 100.0}
+    results.update(test_accuracy=mean, test_accuracy_Male=male)
+    (run / "all_results.json").write_text(json.dumps(results))
+    (run / "config.json").write_text(json.dumps({"image_size": 112}))
+
+
+def test_budget_curve_table_and_plot_from_recipe_folders(tmp_path, capsys):
+    for epochs, minutes in ((1, 6.0), (2, 12.5)):
+        folder = tmp_path / f"{epochs}ep"
+        fake_recipe_run(folder, "plain", 0, epochs, minutes, 0.87 + epochs / 100, 0.92)
+        fake_recipe_run(folder, "bilstm-queries", 0, epochs, minutes + 1, 0.86 + epochs / 100, 0.93)
+        fake_recipe_run(folder, "plain", 1, epochs, minutes, 0.5, 0.5)  # another seed: not drawn
+    (tmp_path / "2ep" / "bilstm-queries" / "seed0" / "all_results.json").unlink()  # unfinished: left out
+    output = tmp_path / "budget.png"
+    script("plot_budget").main([str(tmp_path / "1ep"), str(tmp_path / "2ep"), "--output", str(output)])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert rows == [
+        "| default (BiLSTM + attribute queries) | 1 ep, 112 px | 7.0 | 100.0 | 87.00 % | 93.00 % |",
+        "| plain ResNet-18 | 1 ep, 112 px | 6.0 | 100.0 | 88.00 % | 92.00 % |",
+        "| plain ResNet-18 | 2 ep, 112 px | 12.5 | 100.0 | 89.00 % | 92.00 % |",
+    ]
+    assert Image.open(output).size == (1100, 420)
