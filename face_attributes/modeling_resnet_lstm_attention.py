@@ -7,6 +7,8 @@ package (trust_remote_code), so it imports only torch, transformers and the conf
 """
 
 import contextlib
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +29,16 @@ AUTO_MAP = {
     "AutoConfig": "configuration_resnet_lstm_attention.ResNetLstmAttentionConfig",
     "AutoModel": "modeling_resnet_lstm_attention.ResNetLstmAttentionModel",
     "AutoModelForImageClassification": "modeling_resnet_lstm_attention.ResNetLstmAttentionForImageClassification",
+}
+# The `face-attributes` pipeline travels with the weights too, when its files sit beside this one (in the package, or
+# in a folder saved with them): config.json's `custom_pipelines` then names it for transformers' `pipeline()`.
+PIPELINE_FILES = ("pipeline_face_attributes.py", "face_geometry.py")
+CUSTOM_PIPELINES = {
+    "face-attributes": {
+        "impl": "pipeline_face_attributes.FaceAttributesPipeline",
+        "pt": ["AutoModelForImageClassification"],
+        "type": "image",
+    }
 }
 
 
@@ -498,7 +510,16 @@ class ResNetLstmAttentionPreTrainedModel(PreTrainedModel):
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         self.config.auto_map = {**AUTO_MAP, **(getattr(self.config, "auto_map", None) or {})}
-        return super().save_pretrained(save_directory, *args, **kwargs)
+        here = os.path.dirname(os.path.abspath(__file__))
+        pipeline_files = [os.path.join(here, name) for name in PIPELINE_FILES]
+        with_pipeline = all(os.path.isfile(path) for path in pipeline_files)
+        # A folder names the pipeline only when it holds its code (a model loaded without it saves without it).
+        self.config.custom_pipelines = CUSTOM_PIPELINES if with_pipeline else {}
+        saved = super().save_pretrained(save_directory, *args, **kwargs)
+        if with_pipeline and kwargs.get("is_main_process", True):
+            for path in pipeline_files:
+                shutil.copy(path, save_directory)
+        return saved
 
     def load_pretrained_backbone(self, name_or_path: str = "microsoft/resnet-18", **hub_kwargs) -> None:
         """Copy ImageNet weights into the backbone, after transformers' weight init so they are kept.

@@ -7,6 +7,7 @@ from PIL import Image
 
 from ..data.images import image_processor_for, to_rgb
 from ..engine import Engine
+from ..face_geometry import face_maps
 from .faces import Face, FaceDetector, find_faces
 from .temperatures import calibrated_probabilities, load_temperatures
 
@@ -64,15 +65,29 @@ class FaceAttributePipeline:
         return find_faces(to_rgb(image), self.mode, self.detector)
 
     @torch.no_grad()
-    def classify(self, faces: list[Face]) -> list[Face]:
-        """Fill in each face's probabilities and 0/1 decisions (one batch)."""
+    def classify(self, faces: list[Face], maps_over: tuple[int, int] | None = None) -> list[Face]:
+        """Fill in each face's probabilities and 0/1 decisions (one batch), and with `maps_over` (the photo's (width,
+        height)) each face's `attention_maps`: attribute → its map over the photo (one "attention" map for a model
+        without a map per attribute)."""
         if not faces:
             return faces
-        logits = self.run_model(self.pixel_values([f.aligned for f in faces])).logits.float()
+        pixel_values = self.pixel_values([f.aligned for f in faces])
+        if maps_over is None:
+            logits, grid = self.run_model(pixel_values).logits.float(), None
+        else:
+            if not self.model.has_attention_maps:
+                raise ValueError(f"A model with pooling={self.model.config.pooling!r} has no attention maps.")
+            with self.engine.autocast(torch.device(self.device).type):
+                logits, grid = self.model.logits_and_attention_grid(pixel_values)  # (F, L), (F, Q, H, W)
+            logits = logits.float()
         probabilities = calibrated_probabilities(logits, self.temperatures).cpu().numpy()
-        for face, row in zip(faces, probabilities):
+        for i, (face, row) in enumerate(zip(faces, probabilities)):
             face.probabilities = dict(zip(self.label_names, map(float, row)))
             face.predicted = {n: int(p >= t) for n, p, t in zip(self.label_names, row, self.thresholds)}
+            if grid is not None:
+                input_size = tuple(pixel_values.shape[-2:])
+                per_label = self.model.per_label_attention_maps
+                face.attention_maps = face_maps(grid[i], input_size, face, maps_over, self.label_names, per_label)
         return faces
 
     def pixel_values(self, crops: list[Image.Image]) -> torch.Tensor:
@@ -85,5 +100,7 @@ class FaceAttributePipeline:
         with self.engine.autocast(torch.device(self.device).type):
             return self.model(pixel_values, **options)
 
-    def __call__(self, image: Image.Image) -> list[Face]:
-        return self.classify(self.find(image))
+    def __call__(self, image: Image.Image, return_attention_maps: bool = False) -> list[Face]:
+        """The faces of a photo with their attributes (and with `return_attention_maps`, each face's maps)."""
+        image = to_rgb(image)
+        return self.classify(self.find(image), maps_over=image.size if return_attention_maps else None)

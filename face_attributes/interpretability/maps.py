@@ -3,12 +3,12 @@
 """Attribute maps on the token grid (the model's attention, or Grad-CAM for a model without it), and their
 placement over the image's pixels."""
 
-import math
 from typing import Protocol, runtime_checkable
 
 import torch
 
 from ..data.labels import config_label_names
+from ..face_geometry import token_centres, token_stride, upsample_to_image  # noqa: F401
 
 METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
 
@@ -103,44 +103,3 @@ def _indices(names: list[str], chosen: list[str]) -> list[int]:
     if unknown:
         raise ValueError(f"Unknown attribute(s) {unknown}; the model predicts {names}.")
     return [names.index(a) for a in chosen]
-
-
-def token_stride(inputs: int, tokens: int) -> int:
-    """Input pixels per token along one axis: a power of two for strided CNNs (ResNet: 4, 8, 16, 32)."""
-    return 2 ** round(math.log2(inputs / tokens))
-
-
-def token_centres(inputs: int, tokens: int, image_pixels: int) -> torch.Tensor:
-    """The image pixel (fractional index) each of `tokens` positions along one axis is centred on, for an image of
-    `image_pixels` stretched to `inputs`: token k sits over input pixel k·s (see `upsample_to_image`)."""
-    stride = token_stride(inputs, tokens)
-    return (torch.arange(tokens, dtype=torch.float32) * stride + 0.5) * image_pixels / inputs - 0.5
-
-
-def upsample_to_image(maps: torch.Tensor, input_size: tuple[int, int], image_size: tuple[int, int]) -> torch.Tensor:
-    """Token maps (B, M, H, W) → (B, M, height, width) over an image of `image_size` (width, height), bilinearly.
-
-    The model saw the image stretched to `input_size` (height, width). Each token is placed at the centre of its
-    receptive field: a stride-2 convolution with "same" padding centres output j on input pixel 2j, so at stride s
-    token (i, j) sits over input pixel (i·s, j·s), half a cell up and left of the centre of the i-th of H equal
-    bands (where `interpolate(..., align_corners=False)` would put it). Beyond the outer tokens the map is constant.
-    """
-    height, width = maps.shape[-2:]
-    image_width, image_height = image_size
-
-    def token_coordinates(pixels: int, inputs: int, tokens: int) -> torch.Tensor:
-        stride = token_stride(inputs, tokens)
-        centres = (
-            (torch.arange(pixels, dtype=torch.float32) + 0.5) * inputs / pixels
-        )  # image pixel → input (continuous)
-        position = (centres - 0.5) / stride  # in token units: token k's centre is input pixel k·s, i.e. k·s + 0.5
-        return position / max(tokens - 1, 1) * 2 - 1  # grid_sample's [-1, 1] with align_corners=True
-
-    ys = token_coordinates(image_height, input_size[0], height)
-    xs = token_coordinates(image_width, input_size[1], width)
-    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # (height, width, 2) as (x, y)
-    batch, count = maps.shape[:2]
-    flat = maps.float().reshape(batch * count, 1, height, width)  # (B*M, 1, H, W)
-    grid = grid.unsqueeze(0).expand(batch * count, -1, -1, -1).to(flat.device)
-    heat = torch.nn.functional.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=True)
-    return heat.reshape(batch, count, image_height, image_width)  # (B, M, height, width)
