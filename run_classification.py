@@ -402,7 +402,7 @@ def train(trainer: Trainer, checkpoint: str | None) -> dict:
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
     except torch._dynamo.exc.BackendCompilerFailed as error:
         raise RuntimeError(f"torch.compile failed ({error}); run without --torch_compile.") from error
-    trainer.save_model()  # weights, config, the two code files, the image processor
+    trainer.save_model()  # weights, config, the model's and the pipeline's code files, the image processor
     trainer.log_metrics("train", train_result.metrics)
     trainer.save_metrics("train", train_result.metrics)
     trainer.save_state()

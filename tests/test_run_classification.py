@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from transformers import pipeline
 
 from testing_utils import TINY, readme_demo_command, run_without_package, script, slow
 
@@ -70,14 +71,19 @@ def test_readme_python_snippet_runs_on_the_demo_model(trained, tmp_path, monkeyp
     code = re.search(r"## Python in a few lines\n\n```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(
         1
     )
-    make_face(0, "test", 0).image.save(tmp_path / "face.jpg")
+    from face_attributes.data.example_photos import group_photo
+
+    group_photo()[0].save(tmp_path / "photo.jpg")  # an ordinary photo: five faces to find and align
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code.replace("outputs/synthetic", str(trained)), "README.md", "exec"), namespace)
-    scores = namespace["classifier"]("face.jpg", top_k=8)
-    assert len(scores) == 8 and {s["label"] for s in scores} == set(
-        json.loads((trained / "thresholds.json").read_text())
-    )
+    faces, labels = namespace["faces"], set(json.loads((trained / "thresholds.json").read_text()))
+    assert len(faces) == 5 and all(set(face["probabilities"]) == labels for face in faces)
+    assert faces[0]["attention_maps"]["Smiling"].shape == (900, 1400)  # over the photo
+    # The plain image-classification pipeline on an aligned crop, with every attribute.
+    make_face(0, "test", 0).image.save(tmp_path / "crop.jpg")
+    scores = pipeline("image-classification", model=str(trained), trust_remote_code=True)("crop.jpg", top_k=40)
+    assert {s["label"] for s in scores} == labels
 
 
 def test_calibration_metrics_and_the_reliability_diagram(trained, tmp_path):
