@@ -135,8 +135,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--examples_dir", default=os.path.join("outputs", "demo_examples"))
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="Requests the model serves at once (gradio's queue concurrency); more wait in the queue.",
+    )
     add_engine_arguments(parser)
     args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error(f"--concurrency must be at least 1, got {args.concurrency}.")
     model = args.model
     if model is None:
         if not os.path.isdir(README_DEMO_OUTPUT):
@@ -155,7 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     except (OnnxModelError, ValueError) as error:
         sys.exit(f"error: {error}")
     demo = build_demo(pipeline, write_example_photos(args.examples_dir))
-    demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port, show_error=True)
+    demo.queue(default_concurrency_limit=args.concurrency).launch(
+        server_name=args.host, server_port=args.port, show_error=True
+    )
 
 
 if __name__ == "__main__":
