@@ -11,6 +11,7 @@
     python scripts/benchmark.py --sources               # rows/s building each data source at 1,000 images
     python scripts/benchmark.py --checkpointing_memory --skip_models --skip_pipeline  # one step's peak memory
     python scripts/benchmark.py --onnx --skip_models --skip_pipeline  # PyTorch vs ONNX Runtime fp32 / int8
+    python scripts/benchmark.py --predict --skip_models --skip_pipeline  # predict.py's faces/s by engine and batch
     python scripts/benchmark.py --tiny                  # seconds-long smoke run (CI)
 
 Each measurement is the median over interleaved rounds (every variant once per round), so drifting clocks
@@ -26,7 +27,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the benchmarks package and the other scripts
-from benchmarks.deployment import faces_benchmark, onnx_benchmark
+from benchmarks.deployment import faces_benchmark, onnx_benchmark, predict_benchmark
 from benchmarks.inputs import data_wait_benchmark, pipeline_benchmark, sources_benchmark
 from benchmarks.memory import checkpointing_memory_benchmark
 from benchmarks.models import ENGINES, RUNGS, model_benchmark
@@ -60,6 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--sources", action="store_true", help="Also time building each data source.")
     parser.add_argument("--faces", action="store_true", help="Also time face detection and alignment (.[faces]).")
     parser.add_argument("--onnx", action="store_true", help="Also time ONNX Runtime fp32 and int8 against eager.")
+    parser.add_argument(
+        "--predict", action="store_true", help="Also time scripts/predict.py (faces/s) by engine and batch size."
+    )
     parser.add_argument("--onnx_sizes", type=int, nargs="+", default=[144, 224])
     parser.add_argument("--onnx_repeats", type=int, default=5, help="Rounds of 10 batch-1 calls and 1 batch-32 call.")
     parser.add_argument(
@@ -157,6 +161,10 @@ def main(argv=None):
         )
         for size, threads, name, median, p95, ratio, images in onnx_benchmark(args):
             print(f"| {size} | {threads} | {name} | {median:.1f} | {p95:.1f} | {ratio:.2f} | {images:,.1f} |")
+    if args.predict:
+        print("\n| input (scripts/predict.py) | engine | batch | faces/s |\n|---|---|---|---|")
+        for kind, engine, batch, faces in predict_benchmark(args):
+            print(f"| {kind} | {engine} | {batch} | {faces:,.1f} |")
     if args.checkpointing_memory:
         print_checkpointing_table(args)
     if args.faces:

@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from face_attributes.data.images import eval_transform
 from face_attributes.data.sources import load_synthetic
+from face_attributes.engine import cpu_bf16_instructions, describe_device
 from face_attributes.training.augmentation import MarginCropAugment, resolve_augmentation, stored_size
 from face_attributes.training.uint8_cache import Uint8BatchCollator, build_uint8_cache, set_uint8_transforms
 
@@ -123,13 +124,25 @@ def test_benchmark_script_smoke():
         "--onnx",
         "--checkpointing_memory",
         "--rungs",
+        "--profile",
+        "--predict",
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert "| 64 | train | this model |" in out and "| 64 | train | plain ResNet-18 |" in out
-    for rung in ("attention", "bilstm-mean", "gru-queries"):
-        assert f"| 64 | train | {rung} |" in out
+    # fp32 and, where the CPU runs bf16 natively, bf16 + channels_last side by side, each with both ratios.
+    engines = ["fp32"] + (["bf16 + channels_last"] if cpu_bf16_instructions() else [])
+    for engine in engines:
+        assert (
+            f"| 64 | train | {engine} | this model |" in out and f"| 64 | train | {engine} | plain ResNet-18 |" in out
+        )
+        for rung in ("attention", "bilstm-mean", "gru-queries"):
+            assert f"| 64 | train | {engine} | {rung} |" in out
+    assert "| 64 | train | fp32 | plain ResNet-18 | " in out and " | 1.00 | 1.00 |" in out
+    assert f"cpu: {describe_device('cpu')}" in out.splitlines()[0]
+    assert "| LSTM (fwd + bwd) |" in out and "| **total** |" in out  # the profile
+    for engine in ["eager fp32", "ONNX Runtime int8"] + (["eager bf16 + channels_last"] if len(engines) > 1 else []):
+        assert f"| aligned faces | {engine} | 8 |" in out and f"| group photos, MTCNN | {engine} | 8 |" in out
     assert (
         "cache / resized_crop on the fly" in out
         and "cache / margin_crop on the fly" in out
@@ -139,4 +152,6 @@ def test_benchmark_script_smoke():
     assert "| 512×329 | 1 | 5 |" in out  # the group photo's five faces, found at 512 px wide too
     for runtime in ("PyTorch eager", "ONNX Runtime fp32", "ONNX Runtime int8"):
         assert f"| 64 | 1 | {runtime} |" in out
+    if len(engines) > 1:
+        assert "| 64 | 1 | PyTorch eager bf16 + channels_last |" in out
     assert "| 4 | 64 | off |" in out and "| 4 | 64 | on |" in out and "With checkpointing:" in out

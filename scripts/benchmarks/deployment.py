@@ -120,3 +120,47 @@ def onnx_benchmark(args) -> list[tuple]:
                     )
     torch.set_num_threads(os.cpu_count() or 1)
     return rows
+
+
+def predict_benchmark(args) -> list[tuple]:
+    """faces/s of scripts/predict.py's path (`predict_files`: open, find, batch, classify, write the CSV) on a folder
+    of aligned 178×218 faces, by engine and batch size, and on a folder of group photos (5 faces each, found by MTCNN)
+    at the largest batch. The default 40-attribute model at 144 px (the README demo's size), random weights."""
+    from face_attributes.data.example_photos import group_photo
+    from face_attributes.data.images import build_image_processor
+    from face_attributes.data.synthetic import make_face
+    from face_attributes.inference.onnx_export import export_onnx, quantize_int8
+    from face_attributes.inference.predictions import predict_files
+
+    size, count = (64, 8) if args.tiny else (144, 128)
+    batches = [1, 8] if args.tiny else [1, 8, 32]
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        backbone, lstm_hidden, heads = model_layout(args)
+        model_dir = os.path.join(folder, "model")
+        our_model(backbone, lstm_hidden, heads, image_size=size).eval().save_pretrained(model_dir)
+        build_image_processor(size).save_pretrained(model_dir)
+        onnx_path = os.path.join(folder, "model.int8.onnx")
+        export_onnx(model_dir, os.path.join(folder, "model.onnx"))
+        calibration = [torch.randn(1, 3, size, size).numpy() for _ in range(8)]
+        quantize_int8(os.path.join(folder, "model.onnx"), onnx_path, calibration)
+        faces, photos = os.path.join(folder, "faces"), os.path.join(folder, "photos")
+        os.makedirs(faces), os.makedirs(photos)
+        for i in range(count):
+            make_face(0, "test", i).image.save(os.path.join(faces, f"{i:04d}.png"))
+        for i in range(2 if args.tiny else 8):
+            group_photo()[0].save(os.path.join(photos, f"{i}.jpg"), quality=92)
+        fastest = Engine.fastest("cpu")
+        engines = {"eager fp32": (model_dir, Engine()), "ONNX Runtime int8": (onnx_path, Engine())}
+        if fastest.bf16:
+            engines[f"eager {fastest.name}"] = (model_dir, fastest)
+        runs = [("aligned faces", faces, name, batch) for name in engines for batch in batches]
+        runs += [("group photos, MTCNN", photos, name, batches[-1]) for name in engines]
+        for kind, inputs, name, batch in runs:
+            model, engine = engines[name]
+            output = os.path.join(folder, "predictions.csv")
+            predict_files(model, [inputs], output, batch_size=batch, engine=engine)  # warm-up
+            start = time.perf_counter()
+            written, _ = predict_files(model, [inputs], output, batch_size=batch, engine=engine)
+            rows.append((kind, name, batch, written / (time.perf_counter() - start)))
+    return rows
