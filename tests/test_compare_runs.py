@@ -162,3 +162,25 @@ def test_group_robust_recipe_trains_both_runs_and_pairs_them_cell_by_cell(tmp_pa
     compared = (out / "compare_seed1.md").read_text()
     assert f"#### Blond_Hair by cell, {out / 'balanced' / 'seed1'} against {out / 'erm' / 'seed1'}" in compared
     assert "| cell (Male × Blond_Hair) |" in compared and "Worst cell: baseline" in compared
+
+
+@slow
+def test_fine_tune_recipe_pairs_a_fine_tuned_body_with_the_same_model_from_scratch(tmp_path):
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (36, 44))
+    out = tmp_path / "fine-tune"
+    variables = dict(SIZES="8", SEEDS="0", ATTRIBUTES=" ".join(SYNTHETIC_ATTRIBUTES))
+    run_recipe("fine_tune_celeba.sh", data_dir, out, **variables)
+    first, second = SYNTHETIC_ATTRIBUTES[0::2], SYNTHETIC_ATTRIBUTES[1::2]
+    body = json.loads((out / "body-A" / "seed0" / "config.json").read_text())
+    assert list(body["id2label"].values()) == first
+    for arm in ("scratch", "fine-tuned"):
+        run = out / "B-8" / arm / "seed0"
+        assert list(json.loads((run / "config.json").read_text())["id2label"].values()) == second
+        assert json.loads((run / "train_results.json").read_text())["epoch"] == 20  # 20 epochs of 8 images
+    log = (out / "B-8" / "fine-tuned" / "seed0" / "train.log").read_text()
+    assert "fine-tuning it on 4 others" in log and "newly initialised: model.attribute_queries" in log
+    assert "newly initialised" not in (out / "B-8" / "scratch" / "seed0" / "train.log").read_text()
+    compared = (out / "compare-B-8-seed0.md").read_text()
+    assert f"{out / 'B-8' / 'fine-tuned' / 'seed0'} against {out / 'B-8' / 'scratch' / 'seed0'}" in compared
+    result = run_recipe("fine_tune_celeba.sh", data_dir, out, **variables)  # a rerun trains nothing
+    assert "trained:" not in result.stdout and f"finished: {out / 'body-A' / 'seed0'}" in result.stdout
