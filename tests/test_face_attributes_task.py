@@ -16,18 +16,10 @@ from face_attributes.data.synthetic import make_face
 from face_attributes.inference.pipeline import FaceAttributePipeline
 from face_attributes.inference.thresholds import save_thresholds
 
-from testing_utils import LABELS, run_without_package, save_tiny_model
+from testing_utils import LABELS, import_blocker, run_without_package, save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK_FACENET = textwrap.dedent(
-    """
-    class _BlockFacenet(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "facenet_pytorch" or name.startswith("facenet_pytorch."):
-                raise ImportError("facenet_pytorch is blocked in this test")
-    sys.meta_path.insert(0, _BlockFacenet())
-    """
-)
+BLOCK_FACENET = import_blocker("facenet_pytorch")  # a machine without the [faces] extra
 
 
 @pytest.fixture(scope="module")

@@ -31,18 +31,24 @@ def slow(test):
 
 # ---------------------------------------------------------------- tiny models
 
+
+def import_blocker(package: str) -> str:
+    """Python source that, run first in a process, makes every import of `package` (and its modules) fail there."""
+    return textwrap.dedent(
+        f"""
+        import importlib.abc, sys
+        class _Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == {package!r} or name.startswith({package + "."!r}):
+                    raise ImportError({package + " is blocked in this test"!r})
+        sys.meta_path.insert(0, _Block())
+        """
+    )
+
+
 # Prepended to scripts run in a separate process: any import of face_attributes fails there, as on a
 # machine that only has the saved checkpoint folder.
-BLOCK_PACKAGE = textwrap.dedent(
-    """
-    import importlib.abc, sys
-    class _BlockFaceAttributes(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "face_attributes" or name.startswith("face_attributes."):
-                raise ImportError("face_attributes is blocked in this test")
-    sys.meta_path.insert(0, _BlockFaceAttributes())
-    """
-)
+BLOCK_PACKAGE = import_blocker("face_attributes")
 
 
 def tiny_backbone(out_features=("stage4",)) -> ResNetConfig:
