@@ -92,6 +92,19 @@ def benchmark_engines(names: list[str], device) -> list[Engine]:
     return engines
 
 
+def compiled_variants(models: dict) -> dict:
+    """Two ways past the LSTM: compile all but it (the backbone is where the time goes), or let dynamo trace through it
+    (allow_rnn). Separate copies, so neither compiled graph sees the other's settings."""
+    torch._dynamo.config.allow_rnn = True
+    excluded = copy.deepcopy(models["this model"])
+    excluded.model.backbone = torch.compile(excluded.model.backbone)
+    return {
+        "this model, compiled without LSTM": excluded,
+        "this model, compiled with allow_rnn": torch.compile(copy.deepcopy(models["this model"])),
+        "plain ResNet-18, compiled": torch.compile(copy.deepcopy(models["plain ResNet-18"])),
+    }
+
+
 def model_benchmark(args, device) -> list[tuple]:
     """Rows (px, mode, engine, model, images/s, × plain ResNet-18 of the same engine, × the same model in fp32)."""
     backbone, lstm_hidden, heads = model_layout(args)
@@ -99,14 +112,7 @@ def model_benchmark(args, device) -> list[tuple]:
     # One set of weights for every engine: only the memory format and autocast differ between them.
     models = build_models(backbone, lstm_hidden, heads, device, channels_last=False, rungs=args.rungs)
     if args.compile:
-        # Two ways past the LSTM: compile all but it (the backbone is where the time goes), or let dynamo
-        # trace through it (allow_rnn). Separate copies, so neither compiled graph sees the other's settings.
-        torch._dynamo.config.allow_rnn = True
-        excluded = copy.deepcopy(models["this model"])
-        excluded.model.backbone = torch.compile(excluded.model.backbone)
-        models["this model, compiled without LSTM"] = excluded
-        models["this model, compiled with allow_rnn"] = torch.compile(copy.deepcopy(models["this model"]))
-        models["plain ResNet-18, compiled"] = torch.compile(copy.deepcopy(models["plain ResNet-18"]))
+        models.update(compiled_variants(models))
     variants = {
         (engine, name): (engine.prepare_model(copy.deepcopy(model)), engine)
         for engine in engines
