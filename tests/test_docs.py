@@ -45,9 +45,9 @@ def test_readme_results_stand_in_the_pages_they_link():
 
 def test_a_planted_mismatch_is_found():
     readme = (ROOT / "README.md").read_text()
-    planted = readme.replace("88.99 %", "88.96 %", 1).replace("0.40×", "0.41×", 1)
+    planted = readme.replace("88.99 %", "88.96 %", 1).replace("0.33×", "0.34×", 1)
     assert planted != readme
-    assert headline_mismatches(planted, ROOT) == ["celeba.md: 88.96", "onnx.md: 0.41"]
+    assert headline_mismatches(planted, ROOT) == ["celeba.md: 88.96", "onnx.md: 0.34"]
 
 
 def test_readme_is_a_front_page_with_results_and_commands_on_its_first_screen():
