@@ -168,7 +168,8 @@ def test_group_robust_recipe_trains_both_runs_and_pairs_them_cell_by_cell(tmp_pa
 def test_fine_tune_recipe_pairs_a_fine_tuned_body_with_the_same_model_from_scratch(tmp_path):
     data_dir = write_celeba_release(tmp_path / "celeba", {"train": 24, "validation": 8, "test": 8}, (36, 44))
     out = tmp_path / "fine-tune"
-    variables = dict(SIZES="8", SEEDS="0", ATTRIBUTES=" ".join(SYNTHETIC_ATTRIBUTES))
+    # conftest silences transformers' warnings; this run's log must show which weights are new.
+    variables = dict(SIZES="8", SEEDS="0", ATTRIBUTES=" ".join(SYNTHETIC_ATTRIBUTES), TRANSFORMERS_VERBOSITY="warning")
     run_recipe("fine_tune_celeba.sh", data_dir, out, **variables)
     first, second = SYNTHETIC_ATTRIBUTES[0::2], SYNTHETIC_ATTRIBUTES[1::2]
     body = json.loads((out / "body-A" / "seed0" / "config.json").read_text())

@@ -155,24 +155,6 @@ def test_pipeline_in_a_process_without_the_package_matches_the_model(trained, tm
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
 
 
-def test_continue_from_model_with_other_labels_is_an_error_saying_what_to_pass(trained, tmp_path):
-    with pytest.raises(ValueError, match=r"trained on labels.*pass --label_columns Bald Blond_Hair"):
-        run_classification.main(
-            [
-                *TINY,
-                "--model_name_or_path",
-                str(trained),
-                "--label_columns",
-                "Male",
-                "--output_dir",
-                str(tmp_path),
-                "--do_train",
-                "--max_steps",
-                "1",
-            ]
-        )
-
-
 @pytest.mark.parametrize(
     "extra,message",
     [
