@@ -9,9 +9,9 @@
 #
 # A: the even-numbered attributes of list_attr_celeba.txt's order (5_o_Clock_Shadow, Attractive, Bald, …); B: the
 # odd-numbered ones (Arched_Eyebrows, Bags_Under_Eyes, Bangs, …): each half has local and global attributes. The
-# CPU recipe's settings (112 px, the uint8 cache with margin_crop, AdamW 1e-3, cosine; bf16 + channels_last where the CPU runs
-# bf16 natively); A for PRETRAIN_EPOCHS (1), each B run for 20 epochs of 500 images or 10 of 2,000 (157 and 313
-# steps). Both arms of a pair draw the same training images (--max_train_samples with the same seed). Finished
+# CPU recipe's settings (112 px, the uint8 cache with margin_crop, AdamW 1e-3, cosine; bf16 + channels_last where
+# the CPU runs bf16 natively); A for PRETRAIN_EPOCHS (1), each B run for 20 epochs of 500 images or 10 of 2,000
+# (157 and 313 steps). Both arms of a pair draw the same training images (--max_train_samples with the same seed). Finished
 # runs are skipped. CelebA is for non-commercial research only, and so are the models trained on it.
 set -euo pipefail
 shopt -s nullglob
