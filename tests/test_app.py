@@ -193,3 +193,23 @@ def test_screenshot_script_shows_the_demo_after_a_run(tmp_path):
         assert picture.width == 1400 and picture.height > 900  # the window, less what headless keeps for itself
         pixels = np.asarray(picture.convert("RGB")).astype(int)
     assert (np.abs(pixels - (255, 215, 0)).sum(axis=-1) < 60).sum() > 500  # the photo came back with its boxes
+
+
+@slow
+def test_load_test_script_serves_each_configuration_and_counts_every_answer(tmp_path):
+    model = save_tiny_model(tmp_path / "model", pooling="attribute_queries")
+    command = [
+        sys.executable,
+        "scripts/load_test_demo.py",
+        "--model",
+        str(model),
+        *("--configs", "one at a time=", "two at a time=--concurrency 2"),
+        *("--clients", "2", "--requests", "4"),
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    expected = [["| one at a time", "2", "4 of 4"], ["| two at a time", "2", "4 of 4"]]
+    assert [row.split(" | ")[:3] for row in rows] == expected
+    assert all(float(row.split(" | ")[3]) > 0 for row in rows)  # requests/s
