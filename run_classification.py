@@ -79,6 +79,7 @@ from face_attributes.training.group_metrics import (
     write_group_tables,
 )
 from face_attributes.training.group_sampling import group_balanced_sampler
+from face_attributes.training.map_prior import RegionBoxes, check_map_prior, training_regions
 from face_attributes.training.metrics import choose_thresholds, make_compute_metrics, sigmoid, write_attribute_table
 from face_attributes.training.model_card import DataSource, write_model_card
 from face_attributes.training.model_options import (
@@ -540,6 +541,10 @@ def build_trainer(
     transforms) and the Trainer; returns (trainer, dataset)."""
     image_size = model.config.image_size
     logger.info("Training augmentation %s: %s", data_args.augmentation, AUGMENTATIONS[data_args.augmentation])
+    map_prior, region_boxes = None, None
+    if training_args.map_prior_weight > 0 and training_args.do_train:
+        map_prior = check_map_prior(model, data_args.augmentation, label_names, training_args.map_prior_weight)
+        region_boxes = training_regions(dataset["train"], data_args.data_dir)  # before the cache drops the images
     if data_args.augmentation == "margin_crop":
         if data_args.preprocessing_cache:
             with training_args.main_process_first(desc="uint8 preprocessing cache"):
@@ -554,7 +559,10 @@ def build_trainer(
         data_collator, augment = collate, None
 
     # Augmentation seeded per (seed, epoch, sample): a resumed run sees the same crops and flips.
-    train_dataset = SeededAugmentation(dataset["train"], training_args.seed) if training_args.do_train else None
+    train_split = dataset.get("train")
+    if region_boxes is not None:
+        train_split = RegionBoxes(train_split, region_boxes)
+    train_dataset = SeededAugmentation(train_split, training_args.seed) if training_args.do_train else None
     trainer = AttributeTrainer(
         model=model,
         args=training_args,
@@ -565,6 +573,7 @@ def build_trainer(
         processing_class=image_processor_for(model.config),  # saved beside the weights for AutoImageProcessor users
         augment=augment,
         train_sampler=train_sampler,
+        map_prior=map_prior,
     )
     if train_dataset is not None:
         trainer.add_callback(EpochToDataset(train_dataset))

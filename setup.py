@@ -47,6 +47,8 @@ setup(
             "onnxscript>=0.7",
             "onnxruntime>=1.32",
             "av>=14",
+            # The sparse attention's reference implementation (tests/test_map_designs.py checks ours against it).
+            "entmax>=1.3",
             # The walkthrough notebook (docs/walkthrough.ipynb), executed by tests/test_walkthrough.py.
             "nbformat>=5.10",
             "nbclient>=0.10",

@@ -16,6 +16,12 @@ POOLING_ALIASES = {"mean": "self_attention_mean", "average": "global_average"}
 SEQUENCE_ENCODERS = ("lstm", "gru", "none")
 # Where the attribute queries attend: the token grid, or the value stage's finer grid.
 ATTENTION_GRIDS = ("tokens", "value_stage")
+# What the attribute queries' keys are made of: the sequence encoder's output (each key has read the whole face), or
+# the value stage's features alone (each key sees only its own patch; the encoder then tells the queries where to look).
+ATTENTION_KEYS = ("encoded", "local")
+# How the query-key scores become weights: softmax (every position gets some weight) or a sparse map (Martins &
+# Astudillo 2016; Peters et al. 2019) that gives many positions exactly zero.
+ATTENTION_NORMALIZATIONS = ("softmax", "sparsemax", "entmax15")
 
 # torchvision's resnet18 layout: basic blocks, depths 2-2-2-2, widths 64-128-256-512. The tokens come from stage3
 # (layer3, stride 16: 14×14 tokens at 224 px, as in the seed's code); stage4 is then not built.
@@ -40,6 +46,10 @@ BEHAVIOUR_BEFORE_FIELD = {
     "value_stage": _token_stage,
     # Before `attention_grid`, the queries attended over the token grid.
     "attention_grid": lambda config_dict: "tokens",
+    # Before `attention_keys`, the keys were the sequence encoder's output.
+    "attention_keys": lambda config_dict: "encoded",
+    # Before `attention_normalization`, the weights were a softmax.
+    "attention_normalization": lambda config_dict: "softmax",
 }
 
 
@@ -77,6 +87,14 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
         attention_grid (`str`, *optional*, defaults to `"tokens"`):
             `pooling="attribute_queries"`: attend over the token grid (`"tokens"`) or the value stage's finer grid
             (`"value_stage"`).
+        attention_keys (`str`, *optional*, defaults to `"encoded"`):
+            `pooling="attribute_queries"`: the keys are the sequence encoder's output (`"encoded"`), or a projection of
+            the value stage's features alone (`"local"`: a key describes only its own patch, and the sequence
+            encoder's summary of the face is added to every query instead, so it chooses where to look but what is
+            read there comes from the patch).
+        attention_normalization (`str`, *optional*, defaults to `"softmax"`):
+            How scores become attention weights: `"softmax"`, `"sparsemax"` or `"entmax15"` (sparse: many positions
+            get exactly zero weight, so the map's zeros are positions the output does not read).
         pooling (`str`, *optional*, defaults to `"attribute_queries"`):
             `"attribute_queries"` (a learned query per label, each feeding its own logit), `"self_attention_mean"`
             (self-attention, then the mean over tokens) or `"global_average"` (no attention; the plain ResNet's pool).
@@ -105,6 +123,8 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
     attention_dropout: float = 0.0
     value_stage: str = "stage2"
     attention_grid: str = "tokens"
+    attention_keys: str = "encoded"
+    attention_normalization: str = "softmax"
     pooling: str = "attribute_queries"
     classifier_dropout: float = 0.1
     pos_weight: list[float] | None = None
@@ -127,6 +147,16 @@ class ResNetLstmAttentionConfig(PreTrainedConfig):
             raise ValueError(
                 f"`attention_grid={self.attention_grid!r}` needs `pooling='attribute_queries'` (the only pooling that "
                 f"reads the value stage), got {self.pooling!r}."
+            )
+        for field, choices in (
+            ("attention_keys", ATTENTION_KEYS),
+            ("attention_normalization", ATTENTION_NORMALIZATIONS),
+        ):
+            if getattr(self, field) not in choices:
+                raise ValueError(f"`{field}` must be one of {choices}, got {getattr(self, field)!r}.")
+        if self.attention_keys != "encoded" and self.pooling != "attribute_queries":
+            raise ValueError(
+                f"`attention_keys={self.attention_keys!r}` needs `pooling='attribute_queries'`, got {self.pooling!r}."
             )
         if self.sequence_encoder not in SEQUENCE_ENCODERS:
             raise ValueError(f"`sequence_encoder` must be one of {SEQUENCE_ENCODERS}, got {self.sequence_encoder!r}.")

@@ -182,6 +182,42 @@ class ResNetLstmAttentionSequenceEncoder(GradientCheckpointingLayer):
         return sequence
 
 
+def sparsemax(scores: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Sparsemax (Martins & Astudillo 2016): the Euclidean projection of the scores onto the simplex, exact by sorting.
+    Positions below the threshold τ get exactly zero; autograd through τ gives the exact Jacobian."""
+    scores = scores.transpose(dim, -1)
+    ranked, _ = torch.sort(scores, dim=-1, descending=True)
+    k = torch.arange(1, scores.shape[-1] + 1, device=scores.device, dtype=scores.dtype)
+    cumulative = ranked.cumsum(dim=-1)
+    support = (1 + k * ranked > cumulative).sum(dim=-1, keepdim=True)  # how many positions stay above zero
+    tau = (cumulative.gather(-1, support - 1) - 1) / support.to(scores.dtype)
+    return torch.clamp(scores - tau, min=0).transpose(dim, -1)
+
+
+def entmax15(scores: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """1.5-entmax (Peters, Niculae & Martins 2019), exact by sorting: p = max(z/2 - τ, 0)², between softmax and
+    sparsemax; tested against the `entmax` package."""
+    scores = scores.transpose(dim, -1) / 2
+    scores = scores - scores.max(dim=-1, keepdim=True).values
+    ranked, _ = torch.sort(scores, dim=-1, descending=True)
+    k = torch.arange(1, scores.shape[-1] + 1, device=scores.device, dtype=scores.dtype)
+    mean = ranked.cumsum(dim=-1) / k
+    mean_of_squares = (ranked**2).cumsum(dim=-1) / k
+    delta = (1 - k * (mean_of_squares - mean**2)) / k
+    tau = mean - torch.sqrt(torch.clamp(delta, min=0))
+    support = (tau <= ranked).sum(dim=-1, keepdim=True)
+    tau_star = tau.gather(-1, support - 1)
+    return (torch.clamp(scores - tau_star, min=0) ** 2).transpose(dim, -1)
+
+
+# config.attention_normalization → scores (…, N) to weights summing to 1 over N.
+NORMALIZATIONS = {
+    "softmax": lambda scores, dim: nn.functional.softmax(scores, dim=dim),
+    "sparsemax": sparsemax,
+    "entmax15": entmax15,
+}
+
+
 def eager_attention_forward(
     module: nn.Module,
     query: torch.Tensor,
@@ -192,11 +228,13 @@ def eager_attention_forward(
     dropout: float = 0.0,
     **kwargs,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Softmax(q·kᵀ)·v with the weights returned: (B, Q, heads, head_dim), (B, heads, Q, N)."""
+    """Normalize(q·kᵀ)·v with the weights returned: (B, Q, heads, head_dim), (B, heads, Q, N). The normalization is
+    `config.attention_normalization` (softmax unless the config says otherwise), computed in fp32."""
     weights = torch.matmul(query, key.transpose(2, 3)) * scaling  # (B, heads, Q, N)
     if attention_mask is not None:
         weights = weights + attention_mask
-    weights = nn.functional.softmax(weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    normalize = NORMALIZATIONS[getattr(module.config, "attention_normalization", "softmax")]
+    weights = normalize(weights.float(), dim=-1).to(query.dtype)
     weights = nn.functional.dropout(weights, p=dropout, training=module.training)
     output = torch.matmul(weights, value).transpose(1, 2).contiguous()  # (B, Q, heads, head_dim)
     return output, weights
@@ -241,7 +279,7 @@ class ResNetLstmAttentionMultiHeadAttention(GradientCheckpointingLayer):
         value = self.v_proj(values).view(batch, -1, self.num_heads, self.head_dim).transpose(1, 2)  # (B, heads, N, hd)
 
         attention_interface: Callable = eager_attention_forward
-        if not output_attentions:
+        if not output_attentions and self.config.attention_normalization == "softmax":  # the backends are softmax
             attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
                 self.config._attn_implementation, eager_attention_forward
             )
@@ -316,18 +354,32 @@ class ResNetLstmAttentionQueryPooler(ResNetLstmAttentionPooler):
         # The queries read the value stage's features under the tokens their keys point at.
         self.value_stage_index = backbone.stage_names.index(config.value_stage)
         value_size = backbone.channels[self.value_stage_index]
+        self.local_keys = config.attention_keys == "local"
         # With attention_grid="value_stage", a key on the finer grid adds each position's own features to the token
-        # over it: without them the positions under one token would differ only by their position code.
+        # over it: without them the positions under one token would differ only by their position code. With local
+        # keys, they are the whole key.
         self.value_keys = None
-        if config.attention_grid == "value_stage":
+        if config.attention_grid == "value_stage" or self.local_keys:
             self.value_keys = nn.Linear(value_size, config.attention_hidden_size)
+        if config.attention_grid == "value_stage":
             self.attention_stage_index = self.value_stage_index
+        # Local keys leave the sequence encoder out of the keys: its summary of the face goes into the queries.
+        self.query_context = (
+            nn.Linear(config.attention_hidden_size, config.attention_hidden_size) if self.local_keys else None
+        )
         self.attention = ResNetLstmAttentionMultiHeadAttention(config, value_size=value_size)
 
     def keys_and_values(self, inputs: ResNetLstmAttentionPoolerInputs) -> tuple[torch.Tensor, torch.Tensor]:
         """(keys (B, N, D), values (B, N, C')). On the token grid, each token's value is the value stage's features
         under it; with `attention_grid="value_stage"` the N positions are the value stage's own (finer) grid."""
         maps, token_grid = inputs.maps, inputs.token_grid
+        if self.local_keys:
+            value_map = maps[self.value_stage_index]  # (B, C', H, W)
+            if self.attention_stage_index == self.value_stage_index:  # the value stage's own grid
+                grid, values = value_map.shape[-2:], feature_map_to_tokens(value_map)  # (B, H*W, C')
+            else:
+                grid, values = token_grid, pool_to_token_grid(value_map, token_grid)  # (B, h*w, C')
+            return with_positions(self.value_keys(values), grid, self.position_encoding), values
         if self.value_keys is not None:
             value_map = maps[self.value_stage_index]  # (B, C', H, W), H×W finer than the tokens
             values = feature_map_to_tokens(value_map)  # (B, H*W, C')
@@ -338,9 +390,15 @@ class ResNetLstmAttentionQueryPooler(ResNetLstmAttentionPooler):
             return keys, inputs.tokens
         return keys, pool_to_token_grid(maps[self.value_stage_index], token_grid)  # (B, h*w, C')
 
+    def queries(self, inputs: ResNetLstmAttentionPoolerInputs) -> torch.Tensor:
+        """The learned queries (B, L, D); with local keys, plus the sequence encoder's summary of this face."""
+        if self.query_context is None:
+            return inputs.queries
+        return inputs.queries + self.query_context(inputs.encoded.mean(dim=1)).unsqueeze(1)  # (B, L, D)
+
     def forward(self, inputs: ResNetLstmAttentionPoolerInputs, output_attentions: bool = False):
         keys, values = self.keys_and_values(inputs)
-        per_label, weights = self.attention(inputs.queries, keys, values, output_attentions)  # (B, L, D)
+        per_label, weights = self.attention(self.queries(inputs), keys, values, output_attentions)  # (B, L, D)
         return per_label, per_label, weights
 
 
@@ -567,6 +625,16 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         """The unpooled feature map (B, C, H, W) of the configured backbone stage."""
         return self.backbone_maps(pixel_values)[-1]
 
+    def pooler_inputs(self, pixel_values: torch.Tensor) -> ResNetLstmAttentionPoolerInputs:
+        """Everything before the pooler: the backbone's maps, the tokens, the encoded tokens and the queries."""
+        maps = self.backbone_maps(pixel_values)
+        tokens = feature_map_to_tokens(maps[-1])  # (B, H*W, C)
+        encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)
+        queries = None
+        if self.attribute_queries is not None:
+            queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
+        return ResNetLstmAttentionPoolerInputs(maps, tokens, encoded, queries)
+
     def forward(
         self,
         pixel_values: torch.Tensor,
@@ -581,22 +649,15 @@ class ResNetLstmAttentionModel(ResNetLstmAttentionPreTrainedModel):
         )
         return_dict = return_dict if return_dict is not None else self.config.return_dict
 
-        maps = self.backbone_maps(pixel_values)
-        feature_map = maps[-1]  # (B, C, H, W)
-        tokens = feature_map_to_tokens(feature_map)  # (B, H*W, C)
-        encoded = self.sequence_encoder(tokens) if self.sequence_encoder is not None else tokens  # (B, H*W, D)
-        queries = None
-        if self.attribute_queries is not None:
-            queries = self.attribute_queries.unsqueeze(0).expand(encoded.shape[0], -1, -1)  # (B, L, D)
-        inputs = ResNetLstmAttentionPoolerInputs(maps, tokens, encoded, queries)
+        inputs = self.pooler_inputs(pixel_values)
         last_hidden_state, pooled_output, attention_weights = self.pooler(inputs, output_attentions)
-        sequence_states = (encoded, last_hidden_state) if self.pooler.has_attention_maps else (encoded,)
+        sequence_states = (inputs.encoded, last_hidden_state) if self.pooler.has_attention_maps else (inputs.encoded,)
 
         output = ResNetLstmAttentionModelOutput(
             last_hidden_state=last_hidden_state,
             pooler_output=pooled_output,
-            encoder_last_hidden_state=encoded,
-            hidden_states=(*maps, *sequence_states) if output_hidden_states else None,
+            encoder_last_hidden_state=inputs.encoded,
+            hidden_states=(*inputs.maps, *sequence_states) if output_hidden_states else None,
             attentions=(attention_weights,) if output_attentions and attention_weights is not None else None,
         )
         return output if return_dict else output.to_tuple()
@@ -656,6 +717,31 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
         height, width = outputs.hidden_states[self.model.pooler.attention_stage_index].shape[-2:]
         weights = outputs.attentions[0].float().mean(dim=1)  # (B, Q, H*W), averaged over heads
         return weights.reshape(*weights.shape[:2], height, width)  # (B, Q, H, W)
+
+    def logits_and_contributions(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (B, L), each position's contribution to each label's logit on the attention grid (B, L, H, W)).
+
+        With attribute queries the head is linear after the attention: logit_l = w_l·(W_o·concat_h Σ_n a_hln v_hn
+        + b_o) + b_l, so position n adds exactly Σ_h a_hln · (w_l·W_o^h v_hn) (weight × what its value says about
+        label l), and the contributions sum to the logit minus the constant w_l·b_o + b_l. Unlike the weights, a
+        contribution has a sign: a position can argue against the label (in eval mode, without dropout)."""
+        if not self.per_label_attention_maps:
+            raise ValueError("Contributions need a logit per query: `pooling='attribute_queries'`.")
+        inputs = self.model.pooler_inputs(pixel_values)
+        pooler, attention = self.model.pooler, self.model.pooler.attention
+        keys, values = pooler.keys_and_values(inputs)
+        per_label, weights = attention(pooler.queries(inputs), keys, values, output_attentions=True)  # (B, h, L, N)
+        batch, positions = values.shape[:2]
+        value = attention.v_proj(values).view(
+            batch, positions, attention.num_heads, attention.head_dim
+        )  # (B, N, h, hd)
+        out_weight = attention.o_proj.weight.view(-1, attention.num_heads, attention.head_dim)  # (D, h, hd)
+        readout = torch.einsum("ld,dhk->lhk", self.classifier.weight, out_weight)  # (L, h, hd): label l's view
+        per_position = torch.einsum("bnhk,lhk->bhln", value, readout)  # (B, h, L, N): what each value says
+        contributions = (weights * per_position).sum(dim=1).float()  # (B, L, N), summed over heads
+        logits = self.classifier(per_label)  # (B, L), eval-mode head
+        height, width = inputs.maps[pooler.attention_stage_index].shape[-2:]
+        return logits, contributions.reshape(batch, -1, height, width)  # (B, L, H, W)
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.config.problem_type is None:

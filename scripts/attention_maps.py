@@ -54,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--method",
         default="attention",
-        help="Maps to score: `attention` (the model's own), or `grad_cam` (any model, the plain ResNet "
-        "too; on the token stage, or `grad_cam:stage3` on another backbone stage).",
+        help="Maps to score: `attention` (the model's own weights), `contribution` (each position's share of "
+        "the evidence for the prediction: weight × what its value says about the attribute), or `grad_cam` (any "
+        "model, the plain ResNet too; on the token stage, or `grad_cam:stage3` on another backbone stage).",
     )
     parser.add_argument(
         "--deletion",

@@ -147,6 +147,9 @@ def test_backbone_stage_is_configurable():
         (dict(value_stage="stage9"), "value_stage"),
         (dict(attention_grid="pixels"), "attention_grid"),
         (dict(pooling="self_attention_mean", attention_grid="value_stage"), "attention_grid"),
+        (dict(attention_keys="patch"), "attention_keys"),
+        (dict(pooling="self_attention_mean", attention_keys="local"), "attention_keys"),
+        (dict(attention_normalization="softermax"), "attention_normalization"),
         (dict(backbone_config=tiny_backbone(out_features=["stage2"]), value_stage="stage3"), "value_stage"),
         (dict(backbone_config=dict(model_type="resnet", out_features=["stage9"])), "out_features"),
     ],
@@ -516,6 +519,9 @@ def test_every_variant_loads_with_trust_remote_code_in_a_process_without_the_pac
         f"{encoder}-{pooling}": dict(sequence_encoder=encoder, pooling=pooling) for encoder, pooling in VARIANTS
     }
     variants["finer-attention-grid"] = dict(attention_grid="value_stage")
+    variants["local-keys-entmax"] = dict(
+        attention_grid="value_stage", attention_keys="local", attention_normalization="entmax15"
+    )
     for name, overrides in variants.items():
         model = build(**overrides)
         model.save_pretrained(tmp_path / name)

@@ -15,6 +15,7 @@ import csv
 import os
 from pathlib import Path
 
+from .landmarks import LANDMARK_COLUMNS
 from .synthetic import SPLIT_CODES, SYNTHETIC_ATTRIBUTES, make_face
 
 
@@ -29,6 +30,16 @@ def _faces(sizes: dict[str, int], image_size: tuple[int, int] | None, seed: int)
             yield f"{number:06d}.jpg", split, face, image
 
 
+def synthetic_landmarks(face) -> list[float]:
+    """Five landmarks of a synthetic face as CelebA's landmark file lists them (left eye, right eye, nose, left and
+    right mouth corner; x, y each), from where synthetic.py draws the eyes and the mouth."""
+    x0, y0, x1, y1 = face.boxes["Eyeglasses"]  # (cx ± (eye_dx + 19 s), eye_y ± 14 s) with eye_dx = 20 s
+    scale, cx, eye_y = (x1 - x0) / 78, (x0 + x1) / 2, (y0 + y1) / 2
+    mouth_y = face.boxes["Smiling"][1] + 8 * scale
+    points = [cx - 20 * scale, eye_y, cx + 20 * scale, eye_y, cx - 4 * scale, (eye_y + mouth_y) / 2]
+    return points + [cx - 14 * scale, mouth_y, cx + 14 * scale, mouth_y]
+
+
 def write_celeba_release(
     root, sizes: dict[str, int], image_size: tuple[int, int] | None = None, seed: int = 0, kaggle: bool = False
 ) -> Path:
@@ -36,16 +47,20 @@ def write_celeba_release(
     root = Path(root)
     images = root / "img_align_celeba" / ("img_align_celeba" if kaggle else "")
     images.mkdir(parents=True, exist_ok=True)
-    rows, partitions = [], []
+    rows, partitions, landmarks = [], [], []
     for name, split, face, image in _faces(sizes, image_size, seed):
         image.save(images / name, quality=90)
         rows.append((name, [1 if face.labels[a] else -1 for a in SYNTHETIC_ATTRIBUTES]))
         partitions.append((name, SPLIT_CODES[split]))
+        scale = (image.width / face.image.width, image.height / face.image.height)
+        landmarks.append((name, [round(v * scale[i % 2]) for i, v in enumerate(synthetic_landmarks(face))]))
     if kaggle:
         with open(root / "list_attr_celeba.csv", "w", newline="") as f:
             csv.writer(f).writerows([["image_id", *SYNTHETIC_ATTRIBUTES], *([n, *v] for n, v in rows)])
         with open(root / "list_eval_partition.csv", "w", newline="") as f:
             csv.writer(f).writerows([["image_id", "partition"], *partitions])
+        with open(root / "list_landmarks_align_celeba.csv", "w", newline="") as f:
+            csv.writer(f).writerows([["image_id", *LANDMARK_COLUMNS], *([n, *v] for n, v in landmarks)])
         return root
     with open(root / "list_attr_celeba.txt", "w") as f:
         # As in the release: a count line, a names line, then values right-aligned in runs of spaces.
@@ -53,6 +68,9 @@ def write_celeba_release(
         f.writelines(f"{n} " + " ".join(f"{v:2d}" for v in values) + "\n" for n, values in rows)
     with open(root / "list_eval_partition.txt", "w") as f:
         f.writelines(f"{n} {code}\n" for n, code in partitions)
+    with open(root / "list_landmarks_align_celeba.txt", "w") as f:  # as in the release, integer pixels
+        f.write(f"{len(landmarks)}\n{' '.join(LANDMARK_COLUMNS)}\n")
+        f.writelines(f"{n} " + " ".join(f"{v:4d}" for v in values) + "\n" for n, values in landmarks)
     # Other annotation files of the release sit beside them and must be ignored.
     (root / "identity_CelebA.txt").write_text("".join(f"{n} 1\n" for n, _ in rows))
     (root / "list_bbox_celeba.txt").write_text(f"{len(rows)}\nimage_id x_1 y_1 width height\n")

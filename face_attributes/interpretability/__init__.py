@@ -3,10 +3,11 @@
 """Where the model looks, measured: maps on the token grid, placed over the image, scored against each attribute's
 region of the face (pointing game, energy, deletion).
 
-Maps come from the model's own attention (`compute_attention_maps`) or, for a model without attention such as the
-plain ResNet, from Grad-CAM (`grad_cam_maps`), so both go through the same scoring. A face to score is anything
-with an `image` and `boxes` (attribute → one box or a list of boxes in the image's pixels): the synthetic faces
-know theirs, real CelebA crops get theirs from five detected landmarks (`landmark_regions`).
+Maps come from the model's own attention (`compute_attention_maps`), from each position's contribution to the
+logit (`contribution_maps`: attention weight × what the value there says about the attribute) or, for a model
+without attention such as the plain ResNet, from Grad-CAM (`grad_cam_maps`), so all go through the same scoring. A
+face to score is anything with an `image` and `boxes` (attribute → one box or a list of boxes in the image's pixels):
+the synthetic faces know theirs, real CelebA crops get theirs from five detected landmarks (`landmark_regions`).
 
 `maps` makes the maps, `regions` the regions, `scores` the pointing game and energy, `deletion` the deletion test,
 `probe` a linear probe of where an attribute can be read at all (on faces that carry their labels).
@@ -17,6 +18,7 @@ from .maps import (
     METHODS,
     attribute_maps,
     compute_attention_maps,
+    contribution_maps,
     grad_cam_maps,
     token_centres,
     upsample_to_image,
@@ -29,6 +31,7 @@ from .regions import (
     RegionFace,
     face_part_boxes,
     landmark_regions,
+    normalized_part_boxes,
     points_at,
     region_mask,
 )
@@ -50,6 +53,7 @@ __all__ = [
     "METHODS",
     "attribute_maps",
     "compute_attention_maps",
+    "contribution_maps",
     "grad_cam_maps",
     "token_centres",
     "upsample_to_image",
@@ -61,6 +65,7 @@ __all__ = [
     "Box",
     "RegionFace",
     "face_part_boxes",
+    "normalized_part_boxes",
     "landmark_regions",
     "points_at",
     "region_mask",

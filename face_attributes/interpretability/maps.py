@@ -10,7 +10,7 @@ import torch
 from ..data.labels import config_label_names
 from ..face_geometry import token_centres, token_stride, upsample_to_image  # noqa: F401
 
-METHODS = ("attention", "grad_cam", "grad_cam:STAGE")
+METHODS = ("attention", "contribution", "grad_cam", "grad_cam:STAGE")
 
 
 @runtime_checkable
@@ -84,14 +84,35 @@ def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | Non
     return maps, torch.sigmoid(outputs.logits.detach().float()), chosen
 
 
+@torch.no_grad()
+def contribution_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None):
+    """(maps (B, M, H, W), probabilities (B, L)): each position's share of the evidence for what the model predicts.
+
+    A position's contribution to a logit (`logits_and_contributions`: attention weight × what its value says about the
+    label) can argue for the label or against it; the map keeps the contributions that agree with the prediction
+    (positive ones where the label is predicted, negative ones where it is not), as Grad-CAM keeps the positive part,
+    and sums to 1 (uniform where nothing agrees)."""
+    if not hasattr(model, "logits_and_contributions"):
+        raise ValueError(f"{type(model).__name__} has no contribution read-out: use the PyTorch model.")
+    logits, contributions = model.logits_and_contributions(pixel_values)  # (B, L), (B, L, H, W)
+    indices = _indices(config_label_names(model.config), attributes or config_label_names(model.config))
+    side = torch.where(logits[:, indices] >= 0, 1.0, -1.0)[..., None, None]  # (B, M, 1, 1): the predicted side
+    maps = torch.relu(contributions[:, indices] * side)  # (B, M, H, W)
+    total = maps.sum(dim=(2, 3), keepdim=True)
+    uniform = torch.full_like(maps, 1.0 / (maps.shape[-2] * maps.shape[-1]))
+    return torch.where(total > 0, maps / total.clamp_min(1e-12), uniform), torch.sigmoid(logits.float())
+
+
 def attribute_maps(model, pixel_values: torch.Tensor, attributes: list[str], method: str = "attention"):
-    """(maps (B, M, H, W) with one map per attribute, probabilities (B, L)) by `method`: "attention", "grad_cam"
-    (on the token stage) or "grad_cam:STAGE". A `self_attention_mean` model's single attention map stands for every
-    attribute."""
+    """(maps (B, M, H, W) with one map per attribute, probabilities (B, L)) by `method`: "attention", "contribution"
+    (`contribution_maps`), "grad_cam" (on the token stage) or "grad_cam:STAGE". A `self_attention_mean` model's single
+    attention map stands for every attribute."""
     if method.split(":")[0] == "grad_cam":
         stage = method.split(":", 1)[1] if ":" in method else None
         maps, probabilities, _ = grad_cam_maps(model, pixel_values, attributes, stage)
         return maps, probabilities
+    if method == "contribution":
+        return contribution_maps(model, pixel_values, attributes)
     if method != "attention":
         raise ValueError(f"Unknown map method {method!r}; choose one of {METHODS}.")
     maps, probabilities, _ = compute_attention_maps(model, pixel_values, attributes)

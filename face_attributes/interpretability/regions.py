@@ -84,6 +84,21 @@ def face_part_boxes(landmarks: np.ndarray, width: int, height: int) -> dict[str,
     return clipped
 
 
+def normalized_part_boxes(landmarks: np.ndarray | None, width: int, height: int, parts=LOCAL_PARTS) -> np.ndarray:
+    """(P, 4) float32: each of `parts`' box from `face_part_boxes` as fractions of the image (x0/W, y0/H, x1/W, y1/H),
+    the first box of a part with several; NaN where there are no landmarks or the part lies outside the image. What
+    a training batch carries, so that any resize and crop can move the boxes with the pixels."""
+    boxes = np.full((len(parts), 4), np.nan, dtype=np.float32)
+    if landmarks is None:
+        return boxes
+    found = face_part_boxes(landmarks, width, height)
+    scale = np.array([width, height, width, height], dtype=np.float32)
+    for index, part in enumerate(parts):
+        if part in found:
+            boxes[index] = np.asarray(found[part][0], dtype=np.float32) / scale
+    return boxes
+
+
 @dataclass
 class RegionFace:
     """A face to score: the image, each attribute's region (one box or a list of boxes) and, for the probe, its

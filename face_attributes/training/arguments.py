@@ -30,7 +30,19 @@ class AttributeTrainingArguments(TrainingArguments):
         },
     )
 
+    map_prior_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": "Add this weight × KL(region ‖ map) to the loss for each local attribute (eyes, mouth, upper lip, "
+            "nose): pulls its attention map toward its face region, found from five landmarks per training face "
+            "(the release's landmark file, or MTCNN once, cached beside the data). Needs --augmentation margin_crop "
+            "and a model with attribute queries. 0: off."
+        },
+    )
+
     def __post_init__(self):
+        if self.map_prior_weight < 0:
+            raise ValueError(f"--map_prior_weight must be 0 (off) or positive, got {self.map_prior_weight}.")
         if (self.bf16 or self.bf16_full_eval) and not self.use_cpu and not has_bf16_accelerator():
             if torch.cuda.is_available():  # a GPU without bf16: transformers' own message says which GPUs have it
                 return super().__post_init__()

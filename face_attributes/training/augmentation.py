@@ -68,9 +68,12 @@ class MarginCropAugment(torch.nn.Module):
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, pixels: torch.Tensor, train: bool) -> torch.Tensor:
+    def forward(self, pixels: torch.Tensor, train: bool, boxes: torch.Tensor | None = None):
+        """The augmented images; with `boxes` (B, P, 4) as fractions of each image (x0, y0, x1, y1), also the boxes
+        moved with each image's crop and flip, in input pixels (images, boxes)."""
         batch, _, side, _ = pixels.shape
         size = self.image_size
+        top = left = torch.zeros(batch, 1, device=pixels.device, dtype=torch.long)
         if train and side > size:
             # One random crop per image: gather rows and columns with per-sample offsets.
             top = torch.randint(0, side - size + 1, (batch, 1), device=pixels.device)
@@ -85,8 +88,27 @@ class MarginCropAugment(torch.nn.Module):
         if train:
             flip = torch.rand(batch, 1, 1, 1, device=images.device) < 0.5
             images = torch.where(flip, images.flip(-1), images)
+            if boxes is not None:
+                boxes = self._move_boxes(boxes, side if side > size else size, top, left, flip.view(batch, 1))
             brightness = 1 + (torch.rand(batch, 1, 1, 1, device=images.device) * 2 - 1) * self.jitter
             contrast = 1 + (torch.rand(batch, 1, 1, 1, device=images.device) * 2 - 1) * self.jitter
             mean_level = images.mean(dim=(1, 2, 3), keepdim=True)
             images = ((images * brightness - mean_level) * contrast + mean_level).clamp_(0, 1)
-        return (images - self.mean) / self.std
+        images = (images - self.mean) / self.std
+        if boxes is None:
+            return images
+        if not train:
+            boxes = self._move_boxes(
+                boxes, size, top, left, torch.zeros(batch, 1, dtype=torch.bool, device=images.device)
+            )
+        return images, boxes
+
+    def _move_boxes(self, boxes, side: int, top, left, flip) -> torch.Tensor:
+        """Fractions of the image (B, P, 4) → input pixels after a crop at (top, left) of the image stretched to
+        side × side, and a horizontal flip where `flip` (B, 1); clipped to the input (NaN stays NaN)."""
+        size = self.image_size
+        boxes = boxes.to(self.mean.device).float() * side  # (B, P, 4): x0, y0, x1, y1 in the stretched image
+        x0, y0, x1, y1 = boxes.unbind(-1)  # each (B, P)
+        x0, x1, y0, y1 = x0 - left, x1 - left, y0 - top, y1 - top
+        x0, x1 = torch.where(flip, size - x1, x0), torch.where(flip, size - x0, x1)
+        return torch.stack([x0, y0, x1, y1], dim=-1).clamp(0, size)  # (B, P, 4)

@@ -52,6 +52,8 @@ class Uint8BatchCollator:
         if all(c in examples[0] for c in self.label_columns):  # a split without labels has none to stack
             labels = np.array([[e[c] for c in self.label_columns] for e in examples], dtype=np.float32)  # (B, L)
             batch["labels"] = torch.from_numpy(labels)
+        if "region_boxes" in examples[0]:  # --map_prior_weight: each face's regions (training/map_prior.py)
+            batch["region_boxes"] = torch.from_numpy(np.stack([e["region_boxes"] for e in examples]))  # (B, P, 4)
         return batch
 
 
