@@ -128,3 +128,32 @@ def test_a_config_saved_before_the_fields_loads_with_encoded_keys_and_softmax():
         del config[field]
     loaded = ResNetLstmAttentionConfig.from_dict(config)
     assert (loaded.attention_keys, loaded.attention_normalization) == ("encoded", "softmax")
+
+
+def test_contribution_maps_keep_the_evidence_for_the_prediction_and_sum_to_one():
+    from face_attributes.interpretability import attribute_maps
+
+    model = build(attention_keys="local", attention_grid="value_stage")
+    pixel_values = torch.randn(3, 3, 64, 64)
+    names = list(model.config.id2label.values())
+    maps, probabilities = attribute_maps(model, pixel_values, names, method="contribution")
+    with torch.no_grad():
+        logits, contributions = model.logits_and_contributions(pixel_values)
+    assert maps.shape == contributions.shape and (maps >= 0).all()
+    torch.testing.assert_close(maps.sum(dim=(2, 3)), torch.ones(3, len(names)))
+    torch.testing.assert_close(probabilities, torch.sigmoid(logits))
+    agreeing = torch.relu(contributions * torch.where(logits >= 0, 1.0, -1.0)[..., None, None])
+    assert torch.equal(maps > 0, agreeing > 0)  # zero exactly where a position argues against the prediction
+
+
+def test_the_maps_script_scores_the_contribution_read_out(tmp_path, capsys):
+    from face_attributes.data.synthetic import SYNTHETIC_ATTRIBUTES
+
+    from testing_utils import save_tiny_model, script
+
+    folder = save_tiny_model(tmp_path / "model", SYNTHETIC_ATTRIBUTES, attention_normalization="sparsemax")
+    scores = script("attention_maps").main(
+        ["--model", str(folder), "--score", "--method", "contribution", "--num_images", "6", "--deletion"]
+    )
+    assert "contribution maps of" in capsys.readouterr().out
+    assert set(scores["regions"]) == set(SYNTHETIC_ATTRIBUTES) and "deletion" in scores

@@ -107,7 +107,7 @@ def split_landmarks(split, data_dir: str | None, detect: bool = True) -> list[np
     from_columns = landmarks_from_columns(split)
     if from_columns is not None:
         return from_columns
-    paths = [item["path"] for item in split.cast_column("image", ImageFeature(decode=False))["image"]]
+    paths = [(item or {}).get("path") for item in split.cast_column("image", ImageFeature(decode=False))["image"]]
     if not data_dir or not all(paths):
         raise ValueError(
             "Face regions at training time need landmarks: a CelebA folder (--data_dir, with or without "
