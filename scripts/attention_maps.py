@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="mean",
         help="How the deletion test hides pixels: the image's mean colour, or a blur of the image.",
     )
+    parser.add_argument(
+        "--correlates",
+        action="store_true",
+        help="With --deletion on real crops, also report each attribute's deletion test within the faces where its "
+        "most correlated other label (in the train split) is 0 and where it is 1: specificity that a correlate "
+        "elsewhere on the face explains does not count.",
+    )
     parser.add_argument("--landmarks", help="JSON cache of the detected landmarks of real faces (read, or written).")
     parser.add_argument(
         "--probe",
@@ -119,8 +126,12 @@ def score(args) -> dict:
     from face_attributes.interpretability import attention_score_table, deletion_table, deletion_test, score_attention
 
     model, processor = load_saved_model(args.model)
+    correlates = None
     if reads_real_faces(args):
-        faces, where = real_faces(args, config_label_names(model.config)), f"real {args.split} faces"
+        names = config_label_names(model.config)
+        if args.correlates:
+            correlates = train_correlates(args, names, args.attributes or names)
+        faces, where = real_faces(args, names), f"real {args.split} faces"
     else:
         from face_attributes.data.synthetic import make_face
 
@@ -133,7 +144,13 @@ def score(args) -> dict:
     if args.deletion:
         subset = faces[: args.deletion_faces]
         scores["deletion"] = deletion_test(
-            model, processor, subset, args.attributes, method=args.method, fill=args.deletion_fill
+            model,
+            processor,
+            subset,
+            args.attributes,
+            method=args.method,
+            fill=args.deletion_fill,
+            correlates=correlates,
         )
         print(
             f"\nDeletion test ({args.deletion_fill} fill) on {len(subset)} faces (mean |change| of the attribute's "
@@ -143,6 +160,17 @@ def score(args) -> dict:
     if args.score_output:
         Path(args.score_output).write_text(json.dumps(scores, indent=2))
     return scores
+
+
+def train_correlates(args, names: list[str], attributes: list[str]) -> dict[str, str]:
+    """Each attribute → the label most correlated with it over the train split's labels (printed)."""
+    from face_attributes.interpretability import most_correlated
+
+    rows = split_images(args, "train", None, names)
+    labels = np.array([[row_labels[n] for n in names] for _, row_labels in rows])  # (N, L)
+    correlates = most_correlated(labels, names, attributes)
+    print("Conditioned on: " + ", ".join(f"{a} ← {c}" for a, c in correlates.items()))
+    return correlates
 
 
 def probe(args) -> dict:

@@ -19,10 +19,13 @@ from face_attributes.inference.faces import CELEBA_SIZE, CELEBA_TEMPLATE
 from face_attributes.interpretability import (
     FACE_PART_OF,
     RegionFace,
+    deletion_table,
     deletion_test,
+    effect_ratio,
     face_part_boxes,
     grad_cam_maps,
     landmark_regions,
+    most_correlated,
     occlude,
     score_attention,
 )
@@ -132,6 +135,42 @@ def test_deletion_hides_the_evidence_only_where_the_map_points():
     assert top_left["control_attribute"] == "bottom_right"
     # Hiding the bright quarter's brightest tenth moves its logit; the moved mask and the other map hide grey only.
     assert top_left["region"] > 0.05 and top_left["region"] > 5 * max(top_left["moved"], top_left["other_attribute"])
+
+
+def test_deletion_conditioned_on_a_correlate_splits_the_faces_by_its_label():
+    faces = bright_faces(6)
+    for i, face in enumerate(faces):
+        face.labels = {"correlate": int(i < 2)}
+    changes = deletion_test(
+        map_model(),
+        build_image_processor(64),
+        faces,
+        ["top_left", "bottom_right"],
+        correlates={"top_left": "correlate"},
+    )
+    strata = changes["top_left"]["conditioned"]
+    assert strata["on"] == "correlate" and (strata["0"]["faces"], strata["1"]["faces"]) == (4, 2)
+    for kind in ("region", "moved", "other_outside_region"):  # the two strata average back to the whole
+        whole = (4 * strata["0"][kind] + 2 * strata["1"][kind]) / 6
+        assert whole == pytest.approx(changes["top_left"][kind])
+    assert effect_ratio(strata["0"]) > 5 and effect_ratio(strata["1"]) > 5
+    assert "conditioned" not in changes["bottom_right"]
+    assert "correlate: " in deletion_table(changes)
+    with pytest.raises(ValueError, match="needs its label"):
+        deletion_test(map_model(), build_image_processor(64), faces, ["top_left"], correlates={"top_left": "other"})
+
+
+def test_most_correlated_names_the_label_that_travels_with_each_attribute():
+    rng = np.random.default_rng(0)
+    lipstick = rng.integers(0, 2, 500)
+    makeup = np.where(rng.random(500) < 0.9, lipstick, 1 - lipstick)
+    noise = rng.integers(0, 2, 500)
+    labels = np.stack([lipstick, noise, makeup], 1)
+    names = ["Wearing_Lipstick", "Blurry", "Heavy_Makeup"]
+    assert most_correlated(labels, names, ["Wearing_Lipstick", "Heavy_Makeup"]) == {
+        "Wearing_Lipstick": "Heavy_Makeup",
+        "Heavy_Makeup": "Wearing_Lipstick",
+    }
 
 
 class LeakyMapModel(MapModel):
@@ -327,3 +366,21 @@ def test_probe_script_reads_real_crops_with_their_labels_and_landmark_regions(tm
     assert [f.labels for f in faces] == [
         {a: make_face(0, "test", i).labels[a] for a in ("Eyeglasses", "Male")} for i in range(2)
     ]
+
+
+def test_maps_script_conditions_the_deletion_test_on_each_attributes_train_correlate(tmp_path, capsys):
+    from testing_utils import save_tiny_model, script
+
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 40, "validation": 2, "test": 6})
+    landmarks = tmp_path / "landmarks.json"
+    landmarks.write_text(json.dumps({f"{n:06d}.jpg": CELEBA_LANDMARKS.tolist() for n in range(43, 49)}))
+    model_dir = save_tiny_model(tmp_path / "model", SYNTHETIC_ATTRIBUTES, backbone_config=tiny_backbone(("stage3",)))
+    scores = script("attention_maps").main(
+        ["--model", str(model_dir), "--score", "--data_dir", str(data_dir), "--split", "test", "--deletion"]
+        + ["--correlates", "--landmarks", str(landmarks), "--attributes", "Eyeglasses", "Wearing_Lipstick"]
+    )
+    printed = capsys.readouterr().out
+    assert "Conditioned on: Eyeglasses ← " in printed and "where it is 0 / 1" in printed
+    for attribute in ("Eyeglasses", "Wearing_Lipstick"):
+        strata = scores["deletion"][attribute]["conditioned"]
+        assert strata["on"] in SYNTHETIC_ATTRIBUTES and strata["0"]["faces"] + strata["1"]["faces"] == 6

@@ -13,7 +13,15 @@ the synthetic faces know theirs, real CelebA crops get theirs from five detected
 `probe` a linear probe of where an attribute can be read at all (on faces that carry their labels).
 """
 
-from .deletion import DELETION_FILLS, DELETION_SHARE, deletion_table, deletion_test, occlude
+from .deletion import (
+    DELETION_FILLS,
+    DELETION_SHARE,
+    deletion_table,
+    deletion_test,
+    effect_ratio,
+    most_correlated,
+    occlude,
+)
 from .maps import (
     METHODS,
     attribute_maps,
@@ -49,6 +57,8 @@ __all__ = [
     "DELETION_SHARE",
     "deletion_table",
     "deletion_test",
+    "effect_ratio",
+    "most_correlated",
     "occlude",
     "METHODS",
     "attribute_maps",

@@ -79,6 +79,7 @@ def deletion_test(
     method: str = "attention",
     share: float = DELETION_SHARE,
     fill: str = "mean",
+    correlates: dict[str, str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Does hiding what the map points at change the prediction, more than hiding something else?
 
@@ -91,6 +92,10 @@ def deletion_test(
     the most-attended `share` of that other map outside this attribute's own region (`other_outside_region`):
     the control never hides the evidence. Returns the mean absolute change in the attribute's probability for
     each (`region`, `moved`, `other_attribute`, `other_outside_region`, and which attribute the other one was).
+
+    `correlates` (attribute → another label the faces carry, e.g. `most_correlated`) adds the same means within the
+    faces where that correlate is 0 and where it is 1 (`conditioned`): a map that looks specific only because its
+    attribute travels with a correlate elsewhere on the face (lipstick with heavy makeup) shows it there.
     """
     attributes = scored_attributes(model, faces, attributes)
     names = config_label_names(model.config)
@@ -116,10 +121,43 @@ def deletion_test(
                 pixel_values = image_processor(occluded, return_tensors="pt")["pixel_values"].to(model.device)
                 after = torch.sigmoid(model(pixel_values).logits.float()).cpu()[:, label]
                 changes[attribute][kind] += (after - probabilities[:, label]).abs().tolist()
-    return {
+    results = {
         a: {**{kind: float(np.mean(values)) for kind, values in changes[a].items()}, "control_attribute": controls[a]}
         for a in attributes
     }
+    for attribute, correlate in (correlates or {}).items():
+        if attribute in results:
+            results[attribute]["conditioned"] = conditioned_changes(changes[attribute], faces, correlate)
+    return results
+
+
+def conditioned_changes(changes: dict[str, list[float]], faces: list, correlate: str) -> dict:
+    """{"on": correlate, "0": {kind: mean, "faces": n}, "1": {...}}: the per-face changes within each value of the
+    correlate's label."""
+    values = np.array([face.labels.get(correlate, -1) for face in faces])
+    if (values < 0).any():
+        raise ValueError(f"Conditioning on {correlate} needs its label on every face.")
+    strata = {"on": correlate}
+    for value in (0, 1):
+        chosen = values == value
+        strata[str(value)] = {
+            kind: float(np.asarray(c)[chosen].mean()) if chosen.any() else float("nan") for kind, c in changes.items()
+        }
+        strata[str(value)]["faces"] = int(chosen.sum())
+    return strata
+
+
+def effect_ratio(changes: dict[str, float]) -> float:
+    """The map's effect over the larger of the two controls that never hide its evidence: the same mask moved, and
+    the other attribute's most-attended area outside this region. Specific: at least 2."""
+    return changes["region"] / max(changes["moved"], changes["other_outside_region"], 1e-9)
+
+
+def most_correlated(labels: np.ndarray, names: list[str], attributes: list[str]) -> dict[str, str]:
+    """Each of `attributes` → the other label most correlated with it (largest |Pearson r| of the 0/1 labels (N, L))."""
+    correlation = np.nan_to_num(np.corrcoef(labels.T.astype(np.float64)))  # (L, L)
+    np.fill_diagonal(correlation, 0.0)
+    return {a: names[int(np.abs(correlation[names.index(a)]).argmax())] for a in attributes}
 
 
 def deletion_table(changes: dict[str, dict[str, float]]) -> str:
@@ -130,11 +168,23 @@ def deletion_table(changes: dict[str, dict[str, float]]) -> str:
         "effect / larger control | that map's top 10 % outside this region | effect / larger control, outside |",
         "|---|---|---|---|---|---|---|",
     ]
+    conditioned = any("conditioned" in c for c in changes.values())
+    if conditioned:
+        lines[0] += " conditioned on (correlate): effect / larger control, outside, where it is 0 / 1 (faces) |"
+        lines[1] += "---|"
     for name, c in changes.items():
         ratio = c["region"] / max(c["moved"], c["other_attribute"], 1e-9)
-        ratio_outside = c["region"] / max(c["moved"], c["other_outside_region"], 1e-9)
-        lines.append(
+        line = (
             f"| {name} | {c['region']:.3f} | {c['moved']:.3f} | {c['other_attribute']:.3f} "
-            f"({c['control_attribute']}) | {ratio:.1f}× | {c['other_outside_region']:.3f} | {ratio_outside:.1f}× |"
+            f"({c['control_attribute']}) | {ratio:.1f}× | {c['other_outside_region']:.3f} | {effect_ratio(c):.1f}× |"
         )
+        if "conditioned" in c:
+            strata = c["conditioned"]
+            line += (
+                f" {strata['on']}: {effect_ratio(strata['0']):.1f}× / {effect_ratio(strata['1']):.1f}× "
+                f"({strata['0']['faces']} / {strata['1']['faces']}) |"
+            )
+        elif conditioned:
+            line += " |"
+        lines.append(line)
     return "\n".join(lines)
