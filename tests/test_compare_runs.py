@@ -185,3 +185,38 @@ def test_fine_tune_recipe_pairs_a_fine_tuned_body_with_the_same_model_from_scrat
     assert f"{out / 'B-8' / 'fine-tuned' / 'seed0'} against {out / 'B-8' / 'scratch' / 'seed0'}" in compared
     result = run_recipe("fine_tune_celeba.sh", data_dir, out, **variables)  # a rerun trains nothing
     assert "trained:" not in result.stdout and f"finished: {out / 'body-A' / 'seed0'}" in result.stdout
+
+
+def test_map_scoreboard_counts_pointing_and_specific_maps_beside_paired_accuracy(tmp_path):
+    sizes = {"train": 4, "validation": 2, "test": 20}
+    data_dir = write_celeba_release(tmp_path / "celeba", sizes, (36, 44))
+    files = [f"{7 + i:06d}.jpg" for i in range(20)]
+    labels = np.array([[make_face(0, "test", i).labels[a] for a in SYNTHETIC_ATTRIBUTES] for i in range(20)])
+    wrong = labels.copy()
+    wrong[:4, 1] = 1 - wrong[:4, 1]  # four Smiling mistakes
+    write_predictions(tmp_path / "plain", files, labels)
+    write_predictions(tmp_path / "design", files, wrong)
+
+    def deletion(region, moved, outside, low_stratum):
+        strata = {"0": dict(region=low_stratum, moved=moved, other_outside_region=outside), "1": dict(region=region)}
+        strata["1"].update(moved=moved, other_outside_region=outside)
+        return dict(region=region, moved=moved, other_attribute=0.5, other_outside_region=outside, conditioned=strata)
+
+    scores = {
+        "regions": {
+            "Eyeglasses": dict(pointing_game=0.9, energy=0.4, area_share=0.1),
+            "Smiling": dict(pointing_game=0.5, energy=0.2, area_share=0.1),
+        },
+        "deletion": {
+            "Eyeglasses": deletion(0.3, 0.1, 0.1, low_stratum=0.15),  # 3× overall, 1.5× where the correlate is 0
+            "Smiling": deletion(0.3, 0.05, 0.2, low_stratum=0.3),  # 1.5×
+        },
+    }
+    (tmp_path / "scores.json").write_text(json.dumps(scores))
+    table = script("map_scoreboard").main(
+        ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "plain")]
+        + ["--entry", f"sparse={tmp_path / 'design'}:{tmp_path / 'scores.json'}"]
+    )
+    row = table.splitlines()[-1]
+    assert row.startswith("| sparse | 97.50% | -2.50% (")  # 4 of 160 decisions wrong
+    assert "| 1 of 2 | 3.0× | 1 of 2 | 0 of 2 |" in row
