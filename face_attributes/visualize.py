@@ -12,7 +12,7 @@ from PIL import Image
 
 from .data.images import to_rgb
 from .data.labels import config_label_names
-from .interpretability import compute_attention_maps, upsample_to_image
+from .interpretability import attribute_maps, compute_attention_maps, upsample_to_image
 
 CELL_INCHES, DPI = 2.0, 100  # every panel is 200×200 px, so a grid's size is known in advance
 SUMMARY_COLUMNS = 1  # the text panel with the predicted attributes
@@ -71,11 +71,21 @@ def plot_attention_grid(
 
 
 def attention_map_figure(
-    model, image_processor, images: list[Image.Image], output_path: str, attributes: list[str] | None = None
+    model,
+    image_processor,
+    images: list[Image.Image],
+    output_path: str,
+    attributes: list[str] | None = None,
+    method: str = "attention",
 ) -> tuple[int, int]:
-    """The whole path: preprocess like evaluation, run the model, plot its own attentions."""
+    """The whole path: preprocess like evaluation, run the model, plot its own attentions (or the maps of another
+    `method` of `interpretability.attribute_maps`: "contribution", "grad_cam", ...)."""
     pixel_values = image_processor([to_rgb(image) for image in images], return_tensors="pt")["pixel_values"]
-    maps, probabilities, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
+    if method == "attention":
+        maps, probabilities, titles = compute_attention_maps(model, pixel_values.to(model.device), attributes)
+    else:
+        titles = attributes or config_label_names(model.config)
+        maps, probabilities = attribute_maps(model, pixel_values.to(model.device), titles, method)
     return plot_attention_grid(
         images,
         maps.cpu(),

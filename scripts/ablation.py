@@ -47,6 +47,22 @@ VARIANTS = {
         ["--sequence_encoder", "lstm", "--pooling", "attribute_queries"],
     ),
     "gru-queries": ("BiGRU + attribute queries", ["--sequence_encoder", "gru", "--pooling", "attribute_queries"]),
+    # The map designs of issue #39 (docs/celeba.md, "Which design makes the maps specific"): each a change to the
+    # default model that should make an attribute's map show where it is read from.
+    "fine-grid": ("default, attention over the value stage's finer grid", ["--attention_grid", "value_stage"]),
+    "local": (
+        "default, keys from the value stage alone on its grid (the BiLSTM moves the queries)",
+        shlex.split("--attention_keys local --attention_grid value_stage"),
+    ),
+    "entmax": ("default, 1.5-entmax attention (sparse maps)", ["--attention_normalization", "entmax15"]),
+    "map-prior": ("default, + KL(region ‖ map) for the local attributes", ["--map_prior_weight", "1"]),
+    "local-entmax-prior": (
+        "local keys on the finer grid + entmax + the map prior",
+        shlex.split(
+            "--attention_keys local --attention_grid value_stage --attention_normalization entmax15 "
+            "--map_prior_weight 1"
+        ),
+    ),
 }
 # Two-sided 95 % Student t quantiles by degrees of freedom (the normal 1.96 beyond 30).
 T_975 = dict(

@@ -113,7 +113,7 @@ def draw(args) -> None:
         split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]
         images = [split[i]["image"] for i in range(min(args.num_images or 4, len(split)))]
     model, processor = load_saved_model(args.model)
-    width, height = attention_map_figure(model, processor, images, args.output, args.attributes)
+    width, height = attention_map_figure(model, processor, images, args.output, args.attributes, args.method)
     print(f"Wrote {args.output} ({width}×{height} px, {len(images)} image(s))")
 
 

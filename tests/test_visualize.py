@@ -73,6 +73,30 @@ def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monke
     torch.testing.assert_close(captured["maps"], expected.reshape(3, maps_per_face, 2, 2))
 
 
+def test_the_picture_draws_the_contribution_read_out_with_method(tmp_path, monkeypatch):
+    from face_attributes.interpretability import contribution_maps
+
+    model_dir = save_tiny_model(tmp_path / "model", attention_keys="local", attention_grid="value_stage")
+    images = face_files(tmp_path / "faces", 2)
+    captured = {}
+    plot = visualize.plot_attention_grid
+
+    def spy(images, maps, probabilities, titles, *args, **kwargs):
+        captured.update(maps=maps, titles=titles)
+        return plot(images, maps, probabilities, titles, *args, **kwargs)
+
+    monkeypatch.setattr(visualize, "plot_attention_grid", spy)
+    arguments = ["--model", str(model_dir), "--images", str(images), "--attributes", "Smiling", "Eyeglasses"]
+    script("attention_maps").main([*arguments, "--output", str(tmp_path / "grid.png"), "--method", "contribution"])
+    model = ResNetLstmAttentionForImageClassification.from_pretrained(model_dir).eval()
+    pixel_values = build_image_processor(64)(
+        [Image.open(images / f"face_{i}.jpg") for i in range(2)], return_tensors="pt"
+    )["pixel_values"]
+    expected, _ = contribution_maps(model, pixel_values, ["Smiling", "Eyeglasses"])
+    assert captured["titles"] == ["Smiling", "Eyeglasses"]
+    torch.testing.assert_close(captured["maps"], expected)
+
+
 def test_predict_writes_a_row_per_readable_image_and_reports_unreadable(tmp_path, capsys):
     model_dir = save_tiny_model(tmp_path / "model", pooling="self_attention_mean")
     folder = face_files(tmp_path / "faces", 4)
