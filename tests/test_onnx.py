@@ -61,6 +61,22 @@ def test_a_finer_attention_grid_exports_its_maps_on_that_grid(tmp_path):
     assert maps.shape == (2, 3, 8, 8)  # stage2's grid at 64 px, not the 2×2 tokens
 
 
+@pytest.mark.parametrize("normalization", ["sparsemax", "entmax15"])
+def test_local_keys_and_sparse_maps_export_with_their_exact_zeros(tmp_path, normalization):
+    folder = save_tiny_model(
+        tmp_path / "model", attention_keys="local", attention_grid="value_stage", attention_normalization=normalization
+    )
+    differences = export_onnx(str(folder), str(tmp_path / "model.onnx"), attentions=True)
+    assert max(differences.values()) <= 1e-4
+    runner = OnnxClassifier(str(tmp_path / "model.onnx"))
+    model = AutoModelForImageClassification.from_pretrained(folder, trust_remote_code=True).eval()
+    pixel_values = 3 * torch.rand(3, 3, 64, 64)
+    got, _, _ = compute_attention_maps(runner, pixel_values)
+    want, _, _ = compute_attention_maps(model, pixel_values)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-4)
+    assert torch.equal(got == 0, want == 0)
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("onnx")
