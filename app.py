@@ -29,7 +29,7 @@ from face_attributes.inference.drawing import draw_faces
 from face_attributes.inference.onnx_model import OnnxModelError
 from face_attributes.inference.pipeline import FaceAttributePipeline
 from face_attributes.inference.thresholds import has_saved_thresholds
-from face_attributes.interpretability import compute_attention_maps, upsample_to_image
+from face_attributes.interpretability import attribute_maps, upsample_to_image
 
 README_DEMO_OUTPUT = "outputs/synthetic"
 MAX_PIXELS = 50_000_000  # larger uploads are refused with a message (PIL's own bomb limit is 179 M)
@@ -56,11 +56,19 @@ def open_upload(path: str | None) -> Image.Image:
         ) from error
 
 
-def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, attribute: str) -> Image.Image:
-    """The aligned face with the model's attention for `attribute` over it (red = where it looked)."""
+# The maps the page offers: the attention weights, and (PyTorch models with a map per attribute) each position's share
+# of the evidence for the prediction (interpretability.contribution_maps).
+MAP_KINDS = {"attention weights": "attention", "contribution to the prediction": "contribution"}
+
+
+def attention_picture(
+    pipeline: FaceAttributePipeline, face_image: Image.Image, attribute: str, method: str = "attention"
+) -> Image.Image:
+    """The aligned face with the model's map for `attribute` over it (red = where it looked, or with
+    `method="contribution"`, where the evidence for its prediction came from)."""
     pixel_values = pipeline.pixel_values([face_image])
     with pipeline.engine.autocast(torch.device(pipeline.device).type):
-        maps, _, _ = compute_attention_maps(pipeline.model, pixel_values, [attribute])
+        maps, _ = attribute_maps(pipeline.model, pixel_values, [attribute], method)
     heat = upsample_to_image(maps.cpu(), pixel_values.shape[-2:], face_image.size)[0, 0].numpy()  # (h, w)
     heat = (heat - heat.min()) / (heat.max() - heat.min() + 1e-12)
     base = np.asarray(face_image, dtype=np.float32)
@@ -68,6 +76,11 @@ def attention_picture(pipeline: FaceAttributePipeline, face_image: Image.Image, 
     red[..., 0] = 255
     alpha = 0.6 * heat[..., None].astype(np.float32)
     return Image.fromarray((base * (1 - alpha) + red * alpha).astype(np.uint8))
+
+
+def has_contributions(model) -> bool:
+    """Whether the model offers the contribution read-out (a PyTorch model with a map per attribute; not ONNX)."""
+    return hasattr(model, "logits_and_contributions") and model.per_label_attention_maps
 
 
 def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
@@ -91,13 +104,15 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
         message = f"{len(faces)} face(s) found."
         return draw_faces(image, faces), rows, message, [f.aligned for f in faces]
 
-    def explain(face_index: int | None, attribute: str, aligned: list):
+    kinds = [k for k, method in MAP_KINDS.items() if method == "attention" or has_contributions(pipeline.model)]
+
+    def explain(face_index: int | None, attribute: str, aligned: list, kind: str = kinds[0]):
         if not aligned:
             return None
         if not has_maps:
             raise gr.Error("This model has no attention (pooling='global_average'), so there is no map to show.")
         index = min(int(face_index or 0), len(aligned) - 1)
-        return attention_picture(pipeline, aligned[index], attribute)
+        return attention_picture(pipeline, aligned[index], attribute, MAP_KINDS[kind])
 
     headers = ["face", "x0", "y0", "x1", "y1", *(f"{n} p" for n in names), *names]
     local_font = gr.themes.Font("sans-serif")  # no web fonts: the page loads nothing from outside
@@ -115,12 +130,13 @@ def build_demo(pipeline: FaceAttributePipeline, examples_dir: str) -> gr.Blocks:
         with gr.Row():
             face_index = gr.Number(value=0, precision=0, label="Face", minimum=0, elem_id="face_index")
             attribute = gr.Dropdown(names, value=names[0], label="Attribute", elem_id="attribute")
+            kind = gr.Radio(kinds, value=kinds[0], label="Map", elem_id="map_kind", visible=len(kinds) > 1)
             attention = gr.Image(type="pil", label="Where the model looked", elem_id="attention", interactive=False)
         gr.Examples([os.path.join(examples_dir, n) for n in sorted(os.listdir(examples_dir))], inputs=photo)
 
         run.click(predict, inputs=photo, outputs=[annotated, table, message, aligned_faces], api_name="predict")
-        for trigger in (face_index.change, attribute.change, aligned_faces.change):
-            trigger(explain, inputs=[face_index, attribute, aligned_faces], outputs=attention, api_name=False)
+        for trigger in (face_index.change, attribute.change, aligned_faces.change, kind.change):
+            trigger(explain, inputs=[face_index, attribute, aligned_faces, kind], outputs=attention, api_name=False)
     return demo
 
 

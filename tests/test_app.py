@@ -213,3 +213,27 @@ def test_load_test_script_serves_each_configuration_and_counts_every_answer(tmp_
     expected = [["| one at a time", "2", "4 of 4"], ["| two at a time", "2", "4 of 4"]]
     assert [row.split(" | ")[:3] for row in rows] == expected
     assert all(float(row.split(" | ")[3]) > 0 for row in rows)  # requests/s
+
+
+def test_the_page_offers_the_contribution_read_out_beside_the_attention(tmp_path):
+    import torch
+
+    import app as web_app
+    from face_attributes.data.synthetic import make_face
+    from face_attributes.inference.pipeline import FaceAttributePipeline
+    from face_attributes.interpretability import attribute_maps
+
+    model = save_tiny_model(tmp_path / "model", attention_keys="local", attention_grid="value_stage")
+    pipeline = FaceAttributePipeline(str(model), faces="aligned")
+    face = make_face(0, "test", 0).image
+    assert web_app.has_contributions(pipeline.model)
+    pictures = {
+        kind: np.asarray(web_app.attention_picture(pipeline, face, "Smiling", kind))
+        for kind in web_app.MAP_KINDS.values()
+    }
+    assert pictures["attention"].shape == pictures["contribution"].shape == (face.height, face.width, 3)
+    with torch.no_grad():
+        attention, _ = attribute_maps(pipeline.model, pipeline.pixel_values([face]), ["Smiling"], "attention")
+        contribution, _ = attribute_maps(pipeline.model, pipeline.pixel_values([face]), ["Smiling"], "contribution")
+    assert not torch.allclose(attention, contribution)  # two different maps, so two different pictures
+    assert not np.array_equal(pictures["attention"], pictures["contribution"])
