@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--attributes", nargs="*", help="Attributes to map (attribute_queries pooling).")
     parser.add_argument("--output", default="attention_maps.png", help="PNG to write.")
     parser.add_argument(
+        "--compare", nargs="*", default=[], metavar="MODEL", help="More models: their pictures of the same faces below."
+    )
+    parser.add_argument("--colors", type=int, help="Save the picture with a palette of this many colours (smaller).")
+    parser.add_argument(
         "--score",
         action="store_true",
         help="Instead of a picture, score the maps on synthetic faces whose attribute boxes are known "
@@ -112,9 +116,37 @@ def draw(args) -> None:
 
         split = load_source(args.dataset_name, data_dir=args.data_dir)[args.split]
         images = [split[i]["image"] for i in range(min(args.num_images or 4, len(split)))]
-    model, processor = load_saved_model(args.model)
-    width, height = attention_map_figure(model, processor, images, args.output, args.attributes, args.method)
-    print(f"Wrote {args.output} ({width}×{height} px, {len(images)} image(s))")
+    models = [args.model, *args.compare]
+    parts = []
+    for index, folder in enumerate(models):
+        model, processor = load_saved_model(folder)
+        target = args.output if len(models) == 1 else f"{args.output}.{index}.png"
+        attention_map_figure(model, processor, images, target, args.attributes, args.method)
+        parts.append(target)
+    picture = stack_pictures(parts, models if len(models) > 1 else None)
+    if args.colors:  # a palette keeps a picture of many faces small enough for a README
+        picture = picture.quantize(colors=args.colors, method=Image.Quantize.MEDIANCUT)
+    picture.save(args.output, optimize=True)
+    if len(models) > 1:
+        for part in parts:
+            os.remove(part)
+    print(f"Wrote {args.output} ({picture.width}×{picture.height} px, {len(images)} image(s), {len(models)} model(s))")
+
+
+def stack_pictures(paths: list[str], titles: list[str] | None) -> Image.Image:
+    """The pictures one above the other, each under a line naming its model (when `titles`)."""
+    from PIL import ImageDraw
+
+    pictures = [Image.open(path).convert("RGB") for path in paths]
+    band = 24 if titles else 0
+    stacked = Image.new("RGB", (max(p.width for p in pictures), sum(p.height + band for p in pictures)), "white")
+    top = 0
+    for index, picture in enumerate(pictures):
+        if titles:
+            ImageDraw.Draw(stacked).text((8, top + 6), titles[index], fill="black")
+        stacked.paste(picture, (0, top + band))
+        top += picture.height + band
+    return stacked
 
 
 def reads_real_faces(args) -> bool:

@@ -97,6 +97,19 @@ def test_the_picture_draws_the_contribution_read_out_with_method(tmp_path, monke
     torch.testing.assert_close(captured["maps"], expected)
 
 
+def test_the_picture_compares_models_on_the_same_faces_in_a_palette(tmp_path):
+    first = save_tiny_model(tmp_path / "first")
+    second = save_tiny_model(tmp_path / "second", attention_normalization="entmax15")
+    images = face_files(tmp_path / "faces", 2)
+    output = tmp_path / "compare.png"
+    arguments = ["--model", str(first), "--compare", str(second), "--images", str(images), "--output", str(output)]
+    script("attention_maps").main([*arguments, "--attributes", "Smiling", "--colors", "64"])
+    with Image.open(output) as picture:
+        assert picture.mode == "P" and len(picture.getcolors()) <= 64
+        assert picture.size == ((1 + 1 + 1) * 200, 2 * (2 * 200 + 24))  # two pictures, each under its title band
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compare.png", "faces", "first", "second"]
+
+
 def test_predict_writes_a_row_per_readable_image_and_reports_unreadable(tmp_path, capsys):
     model_dir = save_tiny_model(tmp_path / "model", pooling="self_attention_mean")
     folder = face_files(tmp_path / "faces", 4)
