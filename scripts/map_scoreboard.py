@@ -80,11 +80,35 @@ def scoreboard(data_dir: str, baseline: Path, entries: list[tuple[str, Path, Pat
     return "\n".join(lines)
 
 
+def per_attribute_table(entries: list[tuple[str, Path, Path]]) -> str:
+    """Per attribute and design: pointing game / effect over the larger control (conditioned: the smaller stratum's)."""
+    import json
+
+    scores = {name: json.loads(Path(path).read_text()) for name, _, path in entries}
+    attributes = list(next(iter(scores.values()))["regions"])
+    lines = ["| attribute | " + " | ".join(scores) + " |", "|---|" + "---|" * len(scores)]
+    for attribute in attributes:
+        cells = []
+        for result in scores.values():
+            pointing = result["regions"][attribute]["pointing_game"]
+            deletion = result.get("deletion", {}).get(attribute)
+            cell = f"{pointing:.2f}"
+            if deletion:
+                cell += f" / {effect_ratio(deletion):.1f}×"
+                if "conditioned" in deletion:
+                    strata = deletion["conditioned"]
+                    cell += f" ({min(effect_ratio(strata['0']), effect_ratio(strata['1'])):.1f}×)"
+            cells.append(cell)
+        lines.append(f"| {attribute} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", required=True, help="The CelebA folder the runs were tested on.")
     parser.add_argument("--baseline", required=True, type=Path, help="The plain ResNet-18's run folder.")
     parser.add_argument("--entry", action="append", required=True, help="NAME=RUN_DIR:SCORES_JSON (repeat).")
+    parser.add_argument("--per_attribute", action="store_true", help="Also a table per attribute and design.")
     args = parser.parse_args(argv)
     entries = []
     for text in args.entry:
@@ -94,6 +118,9 @@ def main(argv=None) -> str:
             parser.error(f"--entry {text!r}: expected NAME=RUN_DIR:SCORES_JSON")
         entries.append((name, Path(run_dir), Path(scores)))
     table = scoreboard(args.data_dir, args.baseline, entries)
+    if args.per_attribute:
+        table += "\n\nPer attribute: pointing game / effect ÷ larger control (within the correlate's worse value)\n\n"
+        table += per_attribute_table(entries)
     print(table)
     return table
 

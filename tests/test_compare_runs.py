@@ -220,3 +220,8 @@ def test_map_scoreboard_counts_pointing_and_specific_maps_beside_paired_accuracy
     row = table.splitlines()[-1]
     assert row.startswith("| sparse | 97.50% | -2.50% (")  # 4 of 160 decisions wrong
     assert "| 1 of 2 | 3.0× | 1 of 2 | 0 of 2 |" in row
+    table = script("map_scoreboard").main(
+        ["--data_dir", str(data_dir), "--baseline", str(tmp_path / "plain"), "--per_attribute"]
+        + ["--entry", f"sparse={tmp_path / 'design'}:{tmp_path / 'scores.json'}"]
+    )
+    assert "| Eyeglasses | 0.90 / 3.0× (1.5×) |" in table and "| Smiling | 0.50 / 1.5× (1.5×) |" in table
