@@ -186,6 +186,8 @@ class ModelArguments(LoadingArguments):
     attention_dropout: float = config_flag("attention_dropout")
     value_stage: str = config_flag("value_stage")
     attention_grid: str = config_flag("attention_grid")
+    attention_keys: str = config_flag("attention_keys")
+    attention_normalization: str = config_flag("attention_normalization")
     pooling: str = config_flag("pooling")
     classifier_dropout: float = config_flag("classifier_dropout")
     image_size: int = config_flag("image_size")
