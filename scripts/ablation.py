@@ -56,6 +56,13 @@ VARIANTS = {
     ),
     "entmax": ("default, 1.5-entmax attention (sparse maps)", ["--attention_normalization", "entmax15"]),
     "map-prior": ("default, + KL(region ‖ map) for the local attributes", ["--map_prior_weight", "1"]),
+    "stage1-local-entmax-prior": (
+        "local-entmax-prior with layer1 values and keys on layer1's grid (a quarter of layer2's receptive field)",
+        shlex.split(
+            "--value_stage stage1 --attention_keys local --attention_grid value_stage "
+            "--attention_normalization entmax15 --map_prior_weight 1"
+        ),
+    ),
     "local-entmax-prior": (
         "local keys on the finer grid + entmax + the map prior",
         shlex.split(
