@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--compare", nargs="*", default=[], metavar="MODEL", help="More models: their pictures of the same faces below."
     )
+    parser.add_argument("--titles", nargs="*", help="With --compare: a title per model (default: the folders).")
     parser.add_argument("--colors", type=int, help="Save the picture with a palette of this many colours (smaller).")
     parser.add_argument(
         "--score",
@@ -123,7 +124,10 @@ def draw(args) -> None:
         target = args.output if len(models) == 1 else f"{args.output}.{index}.png"
         attention_map_figure(model, processor, images, target, args.attributes, args.method)
         parts.append(target)
-    picture = stack_pictures(parts, models if len(models) > 1 else None)
+    titles = args.titles or models
+    if len(titles) != len(models):
+        raise SystemExit(f"--titles: one per model ({len(models)}), got {len(titles)}.")
+    picture = stack_pictures(parts, titles if len(models) > 1 else None)
     if args.colors:  # a palette keeps a picture of many faces small enough for a README
         picture = picture.quantize(colors=args.colors, method=Image.Quantize.MEDIANCUT)
     picture.save(args.output, optimize=True)

@@ -103,7 +103,7 @@ def test_the_picture_compares_models_on_the_same_faces_in_a_palette(tmp_path):
     images = face_files(tmp_path / "faces", 2)
     output = tmp_path / "compare.png"
     arguments = ["--model", str(first), "--compare", str(second), "--images", str(images), "--output", str(output)]
-    script("attention_maps").main([*arguments, "--attributes", "Smiling", "--colors", "64"])
+    script("attention_maps").main([*arguments, "--attributes", "Smiling", "--colors", "64", "--titles", "a", "b"])
     with Image.open(output) as picture:
         assert picture.mode == "P" and len(picture.getcolors()) <= 64
         assert picture.size == ((1 + 1 + 1) * 200, 2 * (2 * 200 + 24))  # two pictures, each under its title band
