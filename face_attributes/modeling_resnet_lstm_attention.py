@@ -725,6 +725,11 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
         + b_o) + b_l, so position n adds exactly Σ_h a_hln · (w_l·W_o^h v_hn) (weight × what its value says about
         label l), and the contributions sum to the logit minus the constant w_l·b_o + b_l. Unlike the weights, a
         contribution has a sign: a position can argue against the label (in eval mode, without dropout)."""
+        logits, _, contributions = self.logits_maps_and_contributions(pixel_values)
+        return logits, contributions
+
+    def logits_maps_and_contributions(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(logits (B, L), the head-averaged attention (B, L, H, W), the contributions (B, L, H, W)) from one pass."""
         if not self.per_label_attention_maps:
             raise ValueError("Contributions need a logit per query: `pooling='attribute_queries'`.")
         inputs = self.model.pooler_inputs(pixel_values)
@@ -741,7 +746,8 @@ class ResNetLstmAttentionForImageClassification(ResNetLstmAttentionPreTrainedMod
         contributions = (weights * per_position).sum(dim=1).float()  # (B, L, N), summed over heads
         logits = self.classifier(per_label)  # (B, L), eval-mode head
         height, width = inputs.maps[pooler.attention_stage_index].shape[-2:]
-        return logits, contributions.reshape(batch, -1, height, width)  # (B, L, H, W)
+        maps = weights.float().mean(dim=1).reshape(batch, -1, height, width)  # (B, L, H, W), averaged over heads
+        return logits, maps, contributions.reshape(batch, -1, height, width)  # (B, L, H, W) each
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.config.problem_type is None:

@@ -22,7 +22,7 @@ from face_attributes.inference.onnx_model import OnnxClassifier, OnnxModelError
 from face_attributes.inference.pipeline import FaceAttributePipeline
 from face_attributes.inference.temperatures import save_temperatures
 from face_attributes.inference.thresholds import save_thresholds
-from face_attributes.interpretability import compute_attention_maps
+from face_attributes.interpretability import compute_attention_maps, contribution_maps
 
 from testing_utils import save_tiny_model, slow
 
@@ -35,7 +35,8 @@ def test_every_variant_exports_with_logits_and_maps_as_pytorch_gives_them(tmp_pa
     folder = save_tiny_model(tmp_path / "model", sequence_encoder=sequence_encoder, pooling=pooling)
     attentions = pooling != "global_average"
     differences = export_onnx(str(folder), str(tmp_path / "model.onnx"), attentions=attentions)
-    assert set(differences) == ({"logits", "attention_maps"} if attentions else {"logits"})
+    per_label = {"contribution_maps"} if pooling == "attribute_queries" else set()
+    assert set(differences) == ({"logits", "attention_maps", *per_label} if attentions else {"logits"})
     assert max(differences.values()) <= 1e-4
 
     graph = onnx.load(tmp_path / "model.onnx").graph
@@ -75,6 +76,17 @@ def test_local_keys_and_sparse_maps_export_with_their_exact_zeros(tmp_path, norm
     want, _, _ = compute_attention_maps(model, pixel_values)
     torch.testing.assert_close(got, want, rtol=0, atol=1e-4)
     assert torch.equal(got == 0, want == 0)
+    assert set(differences) == {"logits", "attention_maps", "contribution_maps"}
+    with torch.no_grad():
+        torch.testing.assert_close(
+            runner.logits_and_contributions(pixel_values)[1],
+            model.logits_and_contributions(pixel_values)[1],
+            atol=1e-4,
+            rtol=0,
+        )
+    got, _ = contribution_maps(runner, pixel_values, ["Smiling"])
+    want, _ = contribution_maps(model, pixel_values, ["Smiling"])
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-4)
 
 
 @pytest.fixture(scope="module")

@@ -25,18 +25,29 @@ logger = logging.getLogger(__name__)
 PARITY_TOLERANCE = 1e-4  # max |ONNX Runtime − PyTorch| on the logits and maps of the fp32 export
 
 
+def exported_output_names(model, attentions: bool) -> list[str]:
+    """The file's outputs: `logits`; with `attentions` the maps, and for a model with a map per label also each
+    position's contribution to each logit (`logits_and_contributions`)."""
+    if not attentions:
+        return ["logits"]
+    return ["logits", "attention_maps", *(["contribution_maps"] if model.per_label_attention_maps else [])]
+
+
 class ExportedOutputs(nn.Module):
     """`pixel_values` → `logits`, and with `attentions` also `attention_maps`: the head-averaged attention on the
-    token grid (B, queries, H, W) that the pictures, the scores and the web demo draw."""
+    token grid (B, queries, H, W) that the pictures, the scores and the web demo draw, and for a model with a map per
+    label `contribution_maps` (B, labels, H, W)."""
 
     def __init__(self, model: nn.Module, attentions: bool):
         super().__init__()
         self.model, self.attentions = model, attentions
 
     def forward(self, pixel_values: torch.Tensor):
-        if self.attentions:
-            return self.model.logits_and_attention_grid(pixel_values)
-        return self.model(pixel_values).logits
+        if not self.attentions:
+            return self.model(pixel_values).logits
+        if self.model.per_label_attention_maps:  # one pass for all three
+            return self.model.logits_maps_and_contributions(pixel_values)
+        return self.model.logits_and_attention_grid(pixel_values)
 
 
 def read_saved_json(model_dir: str, name: str) -> dict | None:
@@ -72,7 +83,7 @@ def parity(model: nn.Module, path: str, attentions: bool, image_size: int) -> di
     """Max |ONNX Runtime − PyTorch| over random batches of 1 and 3 images, for the logits and the maps."""
     runner = OnnxClassifier(path)
     wrapper = ExportedOutputs(model, attentions).eval()
-    worst = {"logits": 0.0, **({"attention_maps": 0.0} if attentions else {})}
+    worst = dict.fromkeys(exported_output_names(model, attentions), 0.0)
     generator = torch.Generator().manual_seed(0)
     for batch in (1, 3):
         pixel_values = torch.randn(batch, 3, image_size, image_size, generator=generator)
@@ -97,7 +108,7 @@ def export_onnx(model_dir: str, output: str, attentions: bool = False, opset: in
         )
     size = metadata.image_size
     example = torch.randn(2, 3, size, size)  # two images, so that the batch stays a dimension of its own
-    output_names = ["logits", "attention_maps"] if attentions else ["logits"]
+    output_names = exported_output_names(model, attentions)
     program = torch.onnx.export(
         ExportedOutputs(model, attentions).eval(),
         (example,),

@@ -130,6 +130,16 @@ class OnnxClassifier:
         logits, maps = self._run(pixel_values, ["logits", "attention_maps"])
         return torch.from_numpy(logits), torch.from_numpy(maps)
 
+    def logits_and_contributions(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, each position's contribution to each logit (B, L, H, W)), as the PyTorch model gives them."""
+        if "contribution_maps" not in self.output_names:
+            raise OnnxModelError(
+                f"{self.path} has no contribution read-out: export it again with --attentions (a model with a map "
+                "per attribute)."
+            )
+        logits, contributions = self._run(pixel_values, ["logits", "contribution_maps"])
+        return torch.from_numpy(logits), torch.from_numpy(contributions)
+
     def image_processor(self):
         from ..data.images import build_image_processor
 
