@@ -1,5 +1,6 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
+import logging
 import os
 
 # No test may touch the network: set before huggingface_hub / datasets read their constants.
@@ -8,6 +9,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+import pytest
 import torch
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
@@ -19,3 +21,14 @@ collect_ignore = ["upstream"]
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU (scripts/gpu_check.sh runs these on a lent one)")
+
+
+@pytest.fixture(autouse=True)
+def package_log_levels():
+    """run_classification.main() sets the package's log level to transformers' verbosity (here "error"); restored
+    after each test, so that a later test's caplog still sees the package's warnings whatever ran before it."""
+    loggers = [logging.getLogger(name) for name in ("face_attributes", "run_classification", "__main__")]
+    levels = [log.level for log in loggers]
+    yield
+    for log, level in zip(loggers, levels):
+        log.setLevel(level)
