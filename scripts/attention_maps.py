@@ -260,6 +260,7 @@ def split_images(args, split_name: str, count: int | None, attributes: list[str]
 def real_faces(args, attributes: list[str]) -> list:
     """The split's images (the first --num_images, default all) with their labels and each attribute's region from
     five landmarks found on the crop; crops where no face is found are left out (counted in a line)."""
+    from face_attributes.data.landmarks import largest_face_landmarks
     from face_attributes.inference.faces import FaceDetector
     from face_attributes.interpretability import landmark_regions
 
@@ -272,9 +273,8 @@ def real_faces(args, attributes: list[str]) -> list:
         image = Image.open(path).convert("RGB")
         if name not in cache:
             detector = detector or FaceDetector(min_score=0.9)
-            found = detector(image)  # the largest face: a crop's own face, not one in the background
-            best = max(found, key=lambda f: (f[0][2] - f[0][0]) * (f[0][3] - f[0][1]), default=None)
-            cache[name] = best[2].tolist() if best is not None else None
+            points = largest_face_landmarks(detector, image)
+            cache[name] = points.tolist() if points is not None else None
         if cache[name] is None:
             missed += 1
             continue

@@ -29,10 +29,9 @@ def face_files(folder: Path, count: int) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("pooling,maps_per_face", [("attribute_queries", 2), ("self_attention_mean", 1)])
-def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monkeypatch, pooling, maps_per_face):
-    model_dir = save_tiny_model(tmp_path / "model", pooling=pooling)
-    images = face_files(tmp_path / "faces", 3)
+@pytest.fixture
+def plotted(monkeypatch) -> dict:
+    """The maps and titles the picture script hands to `plot_attention_grid` (which still draws them)."""
     captured = {}
     plot = visualize.plot_attention_grid
 
@@ -41,6 +40,13 @@ def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monke
         return plot(images, maps, probabilities, titles, *args, **kwargs)
 
     monkeypatch.setattr(visualize, "plot_attention_grid", spy)
+    return captured
+
+
+@pytest.mark.parametrize("pooling,maps_per_face", [("attribute_queries", 2), ("self_attention_mean", 1)])
+def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, plotted, pooling, maps_per_face):
+    model_dir = save_tiny_model(tmp_path / "model", pooling=pooling)
+    images = face_files(tmp_path / "faces", 3)
     output = tmp_path / "grid.png"
     script("attention_maps").main(
         [
@@ -67,25 +73,17 @@ def test_attention_grid_png_size_and_maps_equal_model_attentions(tmp_path, monke
         attentions = model(pixel_values, output_attentions=True).attentions[0].mean(dim=1)  # (B, Q, 4)
     if pooling == "attribute_queries":
         expected = attentions[:, [1, 2]]
-        assert captured["titles"] == ["Smiling", "Eyeglasses"]
+        assert plotted["titles"] == ["Smiling", "Eyeglasses"]
     else:
         expected = attentions.mean(dim=1, keepdim=True)
-    torch.testing.assert_close(captured["maps"], expected.reshape(3, maps_per_face, 2, 2))
+    torch.testing.assert_close(plotted["maps"], expected.reshape(3, maps_per_face, 2, 2))
 
 
-def test_the_picture_draws_the_contribution_read_out_with_method(tmp_path, monkeypatch):
+def test_the_picture_draws_the_contribution_read_out_with_method(tmp_path, plotted):
     from face_attributes.interpretability import contribution_maps
 
     model_dir = save_tiny_model(tmp_path / "model", attention_keys="local", attention_grid="value_stage")
     images = face_files(tmp_path / "faces", 2)
-    captured = {}
-    plot = visualize.plot_attention_grid
-
-    def spy(images, maps, probabilities, titles, *args, **kwargs):
-        captured.update(maps=maps, titles=titles)
-        return plot(images, maps, probabilities, titles, *args, **kwargs)
-
-    monkeypatch.setattr(visualize, "plot_attention_grid", spy)
     arguments = ["--model", str(model_dir), "--images", str(images), "--attributes", "Smiling", "Eyeglasses"]
     script("attention_maps").main([*arguments, "--output", str(tmp_path / "grid.png"), "--method", "contribution"])
     model = ResNetLstmAttentionForImageClassification.from_pretrained(model_dir).eval()
@@ -93,8 +91,8 @@ def test_the_picture_draws_the_contribution_read_out_with_method(tmp_path, monke
         [Image.open(images / f"face_{i}.jpg") for i in range(2)], return_tensors="pt"
     )["pixel_values"]
     expected, _ = contribution_maps(model, pixel_values, ["Smiling", "Eyeglasses"])
-    assert captured["titles"] == ["Smiling", "Eyeglasses"]
-    torch.testing.assert_close(captured["maps"], expected)
+    assert plotted["titles"] == ["Smiling", "Eyeglasses"]
+    torch.testing.assert_close(plotted["maps"], expected)
 
 
 def test_the_picture_compares_models_on_the_same_faces_in_a_palette(tmp_path):

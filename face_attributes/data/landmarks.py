@@ -75,6 +75,14 @@ def landmarks_from_columns(split) -> list[np.ndarray | None] | None:
     return [None if np.isnan(row).any() else row.reshape(5, 2) for row in values]
 
 
+def largest_face_landmarks(detector, image) -> np.ndarray | None:
+    """The (5, 2) landmarks of the largest face MTCNN finds on an aligned crop (its own face, not one in the
+    background), or None."""
+    found = detector(image)
+    best = max(found, key=lambda face: (face[0][2] - face[0][0]) * (face[0][3] - face[0][1]), default=None)
+    return None if best is None else best[2]
+
+
 def detect_landmarks(
     paths: list[str], cache_path: str | os.PathLike, min_face_size: int = ALIGNED_MIN_FACE_SIZE
 ) -> dict[str, np.ndarray | None]:
@@ -90,9 +98,7 @@ def detect_landmarks(
         logger.info("Finding landmarks with MTCNN on %d crops (cached in %s).", len(missing), cache_path)
         detector = FaceDetector(min_score=0.9, min_face_size=min_face_size)
     for done, path in enumerate(missing, start=1):
-        found = detector(Image.open(path).convert("RGB"))
-        best = max(found, key=lambda face: (face[0][2] - face[0][0]) * (face[0][3] - face[0][1]), default=None)
-        table[os.path.basename(path)] = None if best is None else best[2]
+        table[os.path.basename(path)] = largest_face_landmarks(detector, Image.open(path).convert("RGB"))
         if done % SAVE_EVERY == 0 or done == len(missing):
             write_landmark_table(cache_path, table)
             logger.info("Landmarks: %d of %d crops done.", done, len(missing))

@@ -56,6 +56,13 @@ def select_attention_maps(model, weights: torch.Tensor, attributes: list[str] | 
     return weights.mean(dim=1, keepdim=True), ["attention (self-attention mean pooling)"]  # (B, 1, H, W)
 
 
+def sum_to_one(maps: torch.Tensor) -> torch.Tensor:
+    """Non-negative maps (B, M, H, W) scaled to sum to 1 each; uniform where a map is all zero."""
+    total = maps.sum(dim=(2, 3), keepdim=True)
+    uniform = torch.full_like(maps, 1.0 / (maps.shape[-2] * maps.shape[-1]))
+    return torch.where(total > 0, maps / total.clamp_min(1e-12), uniform)
+
+
 def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | None = None, stage: str | None = None):
     """(maps (B, M, H, W), probabilities (B, L), titles): Grad-CAM on a backbone stage's feature map (default: the
     token stage), one map per chosen attribute (Selvaraju et al. 2017: the map weighted by its channels' mean
@@ -77,10 +84,7 @@ def grad_cam_maps(model, pixel_values: torch.Tensor, attributes: list[str] | Non
             gradient = torch.autograd.grad(outputs.logits[:, index].sum(), feature_map, retain_graph=True)[0]
             channel_weights = gradient.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
             maps.append(torch.relu((channel_weights * feature_map).sum(dim=1)).detach())  # (B, H, W)
-    maps = torch.stack(maps, dim=1).float()  # (B, M, H, W)
-    total = maps.sum(dim=(2, 3), keepdim=True)
-    uniform = torch.full_like(maps, 1.0 / (maps.shape[-2] * maps.shape[-1]))
-    maps = torch.where(total > 0, maps / total.clamp_min(1e-12), uniform)
+    maps = sum_to_one(torch.stack(maps, dim=1).float())  # (B, M, H, W)
     return maps, torch.sigmoid(outputs.logits.detach().float()), chosen
 
 
@@ -97,10 +101,7 @@ def contribution_maps(model, pixel_values: torch.Tensor, attributes: list[str] |
     logits, contributions = model.logits_and_contributions(pixel_values)  # (B, L), (B, L, H, W)
     indices = _indices(config_label_names(model.config), attributes or config_label_names(model.config))
     side = torch.where(logits[:, indices] >= 0, 1.0, -1.0)[..., None, None]  # (B, M, 1, 1): the predicted side
-    maps = torch.relu(contributions[:, indices] * side)  # (B, M, H, W)
-    total = maps.sum(dim=(2, 3), keepdim=True)
-    uniform = torch.full_like(maps, 1.0 / (maps.shape[-2] * maps.shape[-1]))
-    return torch.where(total > 0, maps / total.clamp_min(1e-12), uniform), torch.sigmoid(logits.float())
+    return sum_to_one(torch.relu(contributions[:, indices] * side)), torch.sigmoid(logits.float())  # (B, M, H, W)
 
 
 def attribute_maps(model, pixel_values: torch.Tensor, attributes: list[str], method: str = "attention"):

@@ -40,12 +40,14 @@ class AttributeTrainer(Trainer):
     def _prepare_inputs(self, inputs: dict) -> dict:
         # The seam between data loading and the step: inputs are on the device here, before the forward.
         inputs = super()._prepare_inputs(inputs)
-        if self.augment is not None and "region_boxes" in inputs:  # moved with each image's crop and flip
-            pixels, boxes = inputs.pop("pixels"), inputs.pop("region_boxes")
-            inputs["pixel_values"], inputs["region_boxes"] = self.augment(pixels, self.model.training, boxes)
-        elif self.augment is not None:
+        if self.augment is not None:
             pixels = inputs.pop("pixels")
-            inputs["pixel_values"] = self.augment(pixels, train=self.model.training)
+            if "region_boxes" in inputs:  # moved with each image's crop and flip
+                inputs["pixel_values"], inputs["region_boxes"] = self.augment(
+                    pixels, self.model.training, inputs["region_boxes"]
+                )
+            else:
+                inputs["pixel_values"] = self.augment(pixels, train=self.model.training)
         if "pixel_values" in inputs:
             inputs["pixel_values"] = self.engine.prepare_pixels(inputs["pixel_values"])
         return inputs
