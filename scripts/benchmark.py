@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the benchmarks
 from benchmarks.deployment import faces_benchmark, onnx_benchmark, predict_benchmark
 from benchmarks.inputs import data_wait_benchmark, pipeline_benchmark, sources_benchmark
 from benchmarks.memory import checkpointing_memory_benchmark
-from benchmarks.models import ENGINES, RUNGS, model_benchmark
+from benchmarks.models import ENGINES, RUNGS, benchmark_engines, model_benchmark
 from benchmarks.profile import profile_benchmark
 
 from face_attributes.engine import describe_device
@@ -46,8 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--engines",
         nargs="+",
         choices=list(ENGINES),
-        default=["fp32", "bf16+channels_last"],
-        help="Precision and memory format, side by side (bf16 rows are left out where bf16 is not native).",
+        help="Precision and memory format, side by side (default: fp32 and bf16+channels_last, the bf16 rows left out"
+        " where bf16 is not native; engines named here all run, bf16 emulated where it is not).",
     )
     parser.add_argument("--profile", action="store_true", help="Also profile one training step per model.")
     parser.add_argument("--compile", action="store_true")
@@ -139,6 +139,7 @@ def print_checkpointing_table(args) -> None:
 def main(argv=None):
     args = parse_args(argv)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    args.engines = benchmark_engines(args.engines, device)
     print(
         f"# {time.strftime('%Y-%m-%d')} · {device.type}: {describe_device(device)} · torch {torch.__version__}"
         f" · engines {' / '.join(args.engines)} · compile={args.compile}"

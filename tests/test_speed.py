@@ -113,6 +113,22 @@ def test_the_cache_is_only_a_speed_option_for_margin_crop(tmp_path):
     assert "augmentation resized_crop" in (tmp_path / "resized" / "README.md").read_text()
 
 
+def test_benchmark_leaves_out_emulated_bf16_unless_named(monkeypatch, capsys):
+    # On a CPU without native bf16 the default table is fp32 alone; naming bf16 in --engines measures it anyway
+    # (emulated: what the recipe's detection spares such a CPU), and both cases say so on stderr.
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    from benchmarks import models
+
+    monkeypatch.setattr(models, "bf16_problem", lambda device: "no bf16 on this CPU")
+    assert models.benchmark_engines(None, "cpu") == ["fp32"]
+    assert "bf16 rows left out: no bf16 on this CPU" in capsys.readouterr().err
+    assert models.benchmark_engines(["fp32", "bf16+channels_last"], "cpu") == ["fp32", "bf16+channels_last"]
+    assert "bf16 rows measured although no bf16 on this CPU" in capsys.readouterr().err
+    monkeypatch.setattr(models, "bf16_problem", lambda device: None)
+    assert models.benchmark_engines(None, "cpu") == ["fp32", "bf16+channels_last"]
+    assert capsys.readouterr().err == ""
+
+
 @slow
 def test_benchmark_script_smoke():
     command = [
