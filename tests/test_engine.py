@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from face_attributes import ResNetLstmAttentionForImageClassification
-from face_attributes.engine import Engine, bf16_problem, cpu_bf16_instructions, describe_device
+from face_attributes.engine import Engine, bf16_problem, describe_device
 from face_attributes.training import arguments
 from face_attributes.training.arguments import AttributeTrainingArguments
 from face_attributes.training.augmentation import MarginCropAugment
@@ -16,9 +16,8 @@ from face_attributes.training.trainer import AttributeTrainer
 
 from testing_utils import save_tiny_model, tiny_backbone, tiny_config
 
-needs_native_bf16 = pytest.mark.skipif(
-    cpu_bf16_instructions() is None, reason="this CPU has neither avx512_bf16 nor amx_bf16 (bf16 would be emulated)"
-)
+# bf16 tests run on every CPU: emulated where it has no native bf16 (the tiny models make that quick).
+bf16_on_this_cpu = pytest.mark.usefixtures("bf16_on_this_cpu")
 
 
 class RandomFaces(torch.utils.data.Dataset):
@@ -80,7 +79,7 @@ def record_layer_inputs(model) -> dict[str, list]:
     return seen
 
 
-@needs_native_bf16
+@bf16_on_this_cpu
 def test_bf16_alone_trains_on_a_cpu_only_machine_with_autocast_active_in_the_trainer_step(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: --bf16 trains there")
@@ -141,9 +140,10 @@ def test_channels_last_fp32_logits_equal_the_contiguous_ones():
     torch.testing.assert_close(fast, contiguous, atol=1e-5, rtol=0)
 
 
+@bf16_on_this_cpu
 def test_a_model_trained_channels_last_saves_the_usual_fp32_weights(tmp_path):
     model = tiny_model()
-    args = training_arguments(tmp_path, channels_last=True, bf16=cpu_bf16_instructions() is not None)
+    args = training_arguments(tmp_path, channels_last=True, bf16=True)
     trainer = AttributeTrainer(model=model, args=args, train_dataset=RandomFaces())
     trainer.train()
     trainer.save_model()
@@ -157,7 +157,7 @@ def test_a_model_trained_channels_last_saves_the_usual_fp32_weights(tmp_path):
     )  # a folder loads in the usual layout, whatever it was trained in
 
 
-@needs_native_bf16
+@bf16_on_this_cpu
 def test_bf16_inference_is_close_to_fp32_and_the_lstm_runs_in_bf16():
     model = tiny_model().eval()
     pixels = torch.randn(4, 3, 64, 64)
@@ -209,7 +209,7 @@ def aligned_faces(folder, count: int = 4):
     return folder
 
 
-@needs_native_bf16
+@bf16_on_this_cpu
 def test_pipeline_in_bf16_and_channels_last_answers_like_fp32(tmp_path):
     from PIL import Image
 
@@ -241,7 +241,7 @@ def test_an_onnx_file_with_bf16_is_a_clear_error():
         FaceAttributePipeline("model.onnx", engine=Engine(bf16=True))
 
 
-@needs_native_bf16
+@bf16_on_this_cpu
 def test_predict_bf16_and_channels_last_write_the_fp32_rows_closely(tmp_path):
     import csv
 

@@ -196,7 +196,7 @@ def test_do_predict_without_test_split_is_an_error(tmp_path):
         run_classification.main([*args, "--output_dir", str(tmp_path / "out"), "--do_predict"])
 
 
-@pytest.mark.skipif(cpu_bf16_instructions() is None, reason="this CPU has neither avx512_bf16 nor amx_bf16")
+@pytest.mark.usefixtures("bf16_on_this_cpu")  # emulated where the CPU has no native bf16
 def test_bf16_and_channels_last_train_on_a_cpu_without_more_flags(tmp_path):
     # No --use_cpu: on a machine without a GPU, --bf16 alone means CPU autocast (tests/test_engine.py: it is active).
     results = run_classification.main(
