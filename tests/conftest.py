@@ -37,8 +37,8 @@ def package_log_levels():
 @pytest.fixture
 def bf16_on_this_cpu(monkeypatch):
     """Lets the bf16 paths run on a CPU without native bf16 (neither avx512_bf16 nor amx_bf16), where the package
-    refuses them: emulated bf16 is far too slow for real models (13× slower than fp32 in training, benchmarks.md) but
-    computes in bf16 all the same, and the tests' models are tiny, so those paths are tested on every machine. The
+    refuses them: emulated bf16 is far too slow for real models (docs/benchmarks.md measures it) but computes in
+    bf16 all the same, and the tests' models are tiny, so those paths are tested on every machine. The
     refusal itself has its own tests."""
     from face_attributes import engine
 
