@@ -12,8 +12,10 @@ A variant is a name from the ladder below or `NAME=FLAGS`, any run_classificatio
 passthrough ones, so they win), e.g. `--variants plain "stage3-160=--backbone_stage stage3 --image_size 160"`.
 Everything after `--` goes to run_classification.py unchanged. Finished runs (their all_results.json exists) are
 skipped, and an interrupted run resumes from its own checkpoints, so rerunning the same command completes the
-ladder. Writes ablation.csv (a row per run), ablation.md (mean ± std over seeds, and each variant's paired
-difference from the plain baseline with a 95 % interval) and ablation.png (accuracy and speed with error bars).
+ladder; a run folder begun with other run_classification.py arguments (another budget, precision or dataset) stops
+the call with an error instead, since skipping or resuming it would mix two settings in one table. Writes
+ablation.csv (a row per run), ablation.md (mean ± std over seeds, and each variant's paired difference from the plain
+baseline with a 95 % interval) and ablation.png (accuracy and speed with error bars).
 """
 
 import argparse
@@ -111,19 +113,42 @@ def synthetic_setting(passthrough: list[str]) -> str | None:
     return value("--dataset_config_name") or "default"
 
 
-def run_one(run_dir: Path, variant_flags: list[str], seed: int, passthrough: list[str], launcher: list[str]) -> None:
-    command = [
-        *launcher,
-        str(ROOT / "run_classification.py"),
-        *passthrough,
-        *variant_flags,
-        "--seed",
-        str(seed),
-        "--output_dir",
-        str(run_dir),
-        "--do_train",
-        "--do_eval",
-    ]
+def run_arguments(variant_flags: list[str], seed: int, passthrough: list[str]) -> list[str]:
+    """What one run trains with: run_classification.py's arguments, less --output_dir (a folder may move)."""
+    return [*passthrough, *variant_flags, "--seed", str(seed), "--do_train", "--do_eval"]
+
+
+def logged_arguments(run_dir: Path) -> list[str] | None:
+    """The arguments the run in run_dir was last started with, from its log ("$ COMMAND" lines), or None."""
+    log = run_dir / "ablation_run.log"
+    if not log.exists():
+        return None
+    commands = [line[2:] for line in log.read_text(errors="replace").splitlines() if line.startswith("$ ")]
+    if not commands:
+        return None
+    command = shlex.split(commands[-1])
+    script = next(i for i, part in enumerate(command) if part.endswith("run_classification.py"))
+    arguments = command[script + 1 :]
+    if "--output_dir" in arguments:  # the flag and its value
+        at = arguments.index("--output_dir")
+        del arguments[at : at + 2]
+    return arguments
+
+
+def check_same_arguments(run_dir: Path, arguments: list[str]) -> None:
+    """Refuse to skip or resume a run begun with other arguments: its result would stand for a setting it was not
+    trained with (e.g. a recipe whose default budget changed, rerun into the same folder)."""
+    logged = logged_arguments(run_dir)
+    if logged is not None and logged != arguments:
+        raise SystemExit(
+            f"{run_dir} was started with other run_classification.py arguments than this call's:\n"
+            f"  then: {shlex.join(logged)}\n  now:  {shlex.join(arguments)}\n"
+            f"Give this call another --output_dir, or delete {run_dir} to train it again with the new arguments."
+        )
+
+
+def run_one(run_dir: Path, arguments: list[str], launcher: list[str]) -> None:
+    command = [*launcher, str(ROOT / "run_classification.py"), *arguments, "--output_dir", str(run_dir)]
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "ablation_run.log", "a") as log:
         log.write(f"$ {shlex.join(command)}\n")
@@ -295,11 +320,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows, started = [], time.time()
     for number, (variant, seed) in enumerate(runs, start=1):
         run_dir = output_dir / variant / f"seed{seed}"
+        arguments = run_arguments(FLAGS[variant], seed, passthrough)
+        check_same_arguments(run_dir, arguments)
         if (run_dir / "all_results.json").exists():
             status = "finished earlier, skipped"
         else:
             begin = time.time()
-            run_one(run_dir, FLAGS[variant], seed, passthrough, launcher)
+            run_one(run_dir, arguments, launcher)
             status = f"trained in {time.time() - begin:.0f} s"
         rows.append(collect(run_dir, variant, seed, setting))
         print(

@@ -1,12 +1,15 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
-"""scripts/ablation.py: a shrunk ladder (2 variants × 2 seeds) writes its CSV, table and chart; a rerun skips."""
+"""scripts/ablation.py: a shrunk ladder (2 variants × 2 seeds) writes its CSV, table and chart; a rerun skips, unless
+the folder was begun with other arguments."""
 
 import csv
 import json
+import shlex
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from transformers import ResNetConfig, ResNetForImageClassification
 
@@ -72,3 +75,23 @@ def test_shrunk_ladder_writes_csv_table_and_chart_and_a_rerun_skips_finished_run
     assert output.count("finished earlier, skipped") == 4
     assert (tmp_path / "plain" / "seed0" / "all_results.json").stat().st_mtime == finished
     assert [r["accuracy"] for r in again] == [r["accuracy"] for r in rows]
+
+
+def test_a_run_folder_begun_with_other_arguments_stops_the_call_instead_of_mixing_two_settings(tmp_path):
+    # A finished plain run of seed 0, logged as an earlier version wrote it (--output_dir before --do_train).
+    run_dir = tmp_path / "plain" / "seed0"
+    run_dir.mkdir(parents=True)
+    (run_dir / "all_results.json").write_text("{}")
+    trained = [*PASSTHROUGH, *ablation.FLAGS["plain"], "--seed", "0"]
+    logged = ["python", "/elsewhere/run_classification.py", *trained, "--output_dir", "/moved/plain/seed0"]
+    (run_dir / "ablation_run.log").write_text(f"$ {shlex.join([*logged, '--do_train', '--do_eval'])}\nlog lines\n")
+
+    # The same arguments: the run is the one this call would train (the folder may have moved).
+    same = ablation.run_arguments(ablation.FLAGS["plain"], 0, PASSTHROUGH)
+    ablation.check_same_arguments(run_dir, same)
+
+    # Another budget: skipping the finished run would put a 6-step result in a 7-step table.
+    other_budget = [*TINY, "--max_steps", "7", "--max_eval_samples", "32"]
+    with pytest.raises(SystemExit, match=r"(?s)plain/seed0 was started with other.*max_steps 6.*max_steps 7.*delete"):
+        ablation.main(["--output_dir", str(tmp_path), "--variants", "plain", "--seeds", "0", "--", *other_budget])
+    assert not (tmp_path / "ablation.md").exists()
