@@ -6,6 +6,7 @@ recipe that calls it for every finished run."""
 import csv
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -119,13 +120,13 @@ def write_finished_run(run_dir, files, decisions):
     (run_dir / "attention_scores.json").write_text(json.dumps({"parameters": 1}))
 
 
-def run_recipe(script_name: str, data_dir, out, **variables) -> subprocess.CompletedProcess:
-    """Run a scripts/ recipe as a user would (this Python first on PATH, offline); it must succeed."""
+def run_recipe(script_name: str, data_dir, out, check=True, **variables) -> subprocess.CompletedProcess:
+    """Run a scripts/ recipe as a user would (this Python first on PATH, offline); it must succeed if check."""
     env = {**os.environ, **variables, "HF_HUB_OFFLINE": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     command = ["bash", str(ROOT / "scripts" / script_name), str(data_dir), str(out)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.returncode == 0 or not check, result.stderr[-4000:]
     return result
 
 
@@ -147,6 +148,30 @@ def test_cpu_recipe_rerun_for_one_rung_compares_every_finished_run_of_the_seed(t
     assert "bilstm-mean" not in compared
     # ablation.md has the plain baseline beside the requested rung.
     assert "| plain | 1 |" in (out / "ablation.md").read_text()
+
+
+@slow
+def test_cpu_recipe_spends_bf16s_speed_on_twice_the_epochs_and_keeps_fp32s_budget(tmp_path):
+    data_dir = write_celeba_release(tmp_path / "celeba", {"train": 6, "validation": 1, "test": 4}, (36, 44))
+    files = [f"{8 + i:06d}.jpg" for i in range(4)]
+    out = tmp_path / "runs"
+    for variant in ("plain", "bilstm-queries"):
+        write_finished_run(out / variant / "seed1", files, np.zeros((4, len(SYNTHETIC_ATTRIBUTES)), dtype=int))
+    budgets = {
+        "bf16": "Training with: --bf16 --channels_last, 8 epochs",
+        "fp32": "Training with: fp32, 4 epochs",  # the budget of every result trained before bf16
+    }
+    for precision, line in budgets.items():
+        assert line in run_recipe("train_celeba_cpu.sh", data_dir, out, SEEDS="1", PRECISION=precision).stdout
+    chosen = run_recipe("train_celeba_cpu.sh", data_dir, out, SEEDS="1", PRECISION="bf16", EPOCHS="2").stdout
+    assert "Training with: --bf16 --channels_last, 2 epochs" in chosen
+
+    # A folder the fp32 recipe began: the bf16 default stops at it, naming the budget each would train with.
+    logged = ["python", "run_classification.py", "--num_train_epochs", "4", "--output_dir", "x"]
+    (out / "plain" / "seed1" / "ablation_run.log").write_text(f"$ {shlex.join(logged)}\n")
+    refused = run_recipe("train_celeba_cpu.sh", data_dir, out, check=False, SEEDS="1", PRECISION="bf16")
+    assert refused.returncode != 0 and "was started with other run_classification.py arguments" in refused.stderr
+    assert "then: --num_train_epochs 4" in refused.stderr and "--num_train_epochs 8" in refused.stderr
 
 
 @slow
