@@ -207,11 +207,14 @@ def test_budget_curve_table_and_plot_from_recipe_folders(tmp_path, capsys):
         fake_recipe_run(folder, "bilstm-queries", 0, epochs, minutes + 1, 0.86 + epochs / 100, 0.93)
         fake_recipe_run(folder, "plain", 1, epochs, minutes, 0.5, 0.5)  # another seed: not drawn
     (tmp_path / "2ep" / "bilstm-queries" / "seed0" / "all_results.json").unlink()  # unfinished: left out
+    fake_recipe_run(tmp_path / "150steps", "plain", 0, 150 / 587, 1.5, 0.85, 0.88)  # MAX_STEPS=150: mid-epoch
     output = tmp_path / "budget.png"
-    script("plot_budget").main([str(tmp_path / "1ep"), str(tmp_path / "2ep"), "--output", str(output)])
+    folders = [str(tmp_path / name) for name in ("1ep", "2ep", "150steps")]
+    script("plot_budget").main([*folders, "--output", str(output)])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert rows == [
         "| default (BiLSTM + attribute queries) | 1 ep, 112 px | 7.0 | 100.0 | 87.00 % | 93.00 % |",
+        "| plain ResNet-18 | 0.26 ep, 112 px | 1.5 | 100.0 | 85.00 % | 88.00 % |",
         "| plain ResNet-18 | 1 ep, 112 px | 6.0 | 100.0 | 88.00 % | 92.00 % |",
         "| plain ResNet-18 | 2 ep, 112 px | 12.5 | 100.0 | 89.00 % | 92.00 % |",
     ]
