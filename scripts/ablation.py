@@ -127,7 +127,9 @@ def logged_arguments(run_dir: Path) -> list[str] | None:
     if not commands:
         return None
     command = shlex.split(commands[-1])
-    script = next(i for i, part in enumerate(command) if part.endswith("run_classification.py"))
+    script = next((i for i, part in enumerate(command) if part.endswith("run_classification.py")), None)
+    if script is None:  # not a line this script wrote
+        return None
     arguments = command[script + 1 :]
     if "--output_dir" in arguments:  # the flag and its value
         at = arguments.index("--output_dir")
