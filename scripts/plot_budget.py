@@ -31,7 +31,7 @@ def budget_points(folders: list[str], seed: int) -> list[dict]:
             points.append(
                 {
                     "model": MODEL_NAMES.get(run.parent.name, run.parent.name),
-                    "label": f"{results['epoch']:.2g} ep, {size} px",  # a MAX_STEPS run ends mid-epoch: 0.26 ep
+                    "label": f"{round(results['epoch'], 2):g} ep, {size} px",  # a MAX_STEPS run ends mid-epoch: 0.26 ep
                     "minutes": results["train_runtime"] / 60,
                     "images/s": results["train_samples_per_second"],
                     "mean test accuracy": 100 * results["test_accuracy"],
