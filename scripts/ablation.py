@@ -28,6 +28,14 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
+# Imported here, not where collect() needs them: without the project installed (`pip install -e .`) this stops at
+# once, not after the first run has trained for an hour.
+from face_attributes.data.synthetic import make_face
+from face_attributes.inference.pipeline import load_saved_model
+from face_attributes.interpretability import meets_targets, score_attention
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # name → (what it is, run_classification.py flags). The first is the baseline the others are compared with.
@@ -168,16 +176,9 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
     results = json.loads((run_dir / "all_results.json").read_text())
     scores_path = run_dir / "attention_scores.json"
     if not scores_path.exists():
-        import torch
-
-        from face_attributes.inference.pipeline import load_saved_model
-
         model, processor = load_saved_model(run_dir)
         scores = {"parameters": sum(p.numel() for p in model.parameters())}
         if setting is not None and model.has_attention_maps:
-            from face_attributes.data.synthetic import make_face
-            from face_attributes.interpretability import score_attention
-
             faces = [make_face(0, "validation", i, setting) for i in range(256)]  # as attention_maps.py --score
             with torch.no_grad():
                 per_attribute = score_attention(model, processor, faces)
@@ -199,8 +200,6 @@ def collect(run_dir: Path, variant: str, seed: int, setting: str | None) -> dict
         "energy_ratio": scores.get("energy_ratio"),
     }
     if "attributes" in scores:  # the attribute the maps find worst: the pointing game asks for every attribute
-        from face_attributes.interpretability import meets_targets
-
         worst = min(scores["attributes"], key=lambda a: scores["attributes"][a]["pointing_game"])
         row["worst_pointing_game"] = scores["attributes"][worst]["pointing_game"]
         row["worst_pointing_attribute"] = worst

@@ -5,7 +5,9 @@ the folder was begun with other arguments."""
 
 import csv
 import json
+import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,3 +97,23 @@ def test_a_run_folder_begun_with_other_arguments_stops_the_call_instead_of_mixin
     with pytest.raises(SystemExit, match=r"(?s)plain/seed0 was started with other.*max_steps 6.*max_steps 7.*delete"):
         ablation.main(["--output_dir", str(tmp_path), "--variants", "plain", "--seeds", "0", "--", *other_budget])
     assert not (tmp_path / "ablation.md").exists()
+
+
+def test_without_the_project_importable_it_stops_before_training_anything(tmp_path):
+    # A face_attributes that cannot be imported (as when the project is not installed) shadows the real one. The call
+    # must stop at once: before, it trained the first run (an hour on real CelebA) and then failed to collect it.
+    shadow = tmp_path / "shadow" / "face_attributes"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('face_attributes is not installed here')\n")
+    output_dir = tmp_path / "runs"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "ablation.py"), "--output_dir", str(output_dir), "--seeds", "0"]
+        + ["--variants", "plain", "--", *PASSTHROUGH],
+        env={**os.environ, "PYTHONPATH": str(shadow.parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "face_attributes is not installed here" in result.stderr
+    assert not (output_dir / "plain").exists()
