@@ -183,10 +183,12 @@ def plot_budget(points: list[dict], output_path: str, anchor: dict[str, float] |
         for model in dict.fromkeys(p["model"] for p in points):
             mine = sorted((p for p in points if p["model"] == model), key=lambda p: p["minutes"])
             ax.plot([p["minutes"] for p in mine], [p[metric] for p in mine], "o-", label=model)
-            for p in mine:
-                ax.annotate(
-                    p["label"], (p["minutes"], p[metric]), fontsize=7, xytext=(3, -9), textcoords="offset points"
-                )
+        # Each budget labelled once, under its lower point: the models' points of one budget lie close together.
+        for label in dict.fromkeys(p["label"] for p in points):
+            lowest = min((p for p in points if p["label"] == label), key=lambda p: p[metric])
+            ax.annotate(
+                label, (lowest["minutes"], lowest[metric]), fontsize=7, xytext=(3, -10), textcoords="offset points"
+            )
         if anchor and metric in anchor:
             ax.axhline(anchor[metric], linestyle="--", color="grey", label=f"anchor {anchor[metric]:.2f} %")
         ax.set_xlabel("training wall-clock (minutes, 2 CPU cores)")
