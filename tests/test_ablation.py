@@ -1,7 +1,7 @@
 # Copyright 2026 The face-attributes Authors. All rights reserved.
 # SPDX-License-Identifier: MIT
 """scripts/ablation.py: a shrunk ladder (2 variants × 2 seeds) writes its CSV, table and chart; a rerun skips, unless
-the folder was begun with other arguments."""
+the folder was begun with other arguments; without the project importable it stops before training."""
 
 import csv
 import json
