@@ -171,18 +171,33 @@ def plot_reliability(
     return attributes
 
 
-def plot_budget(points: list[dict], output_path: str, anchor: dict[str, float] | None = None) -> None:
-    """Accuracy against training time: one line per model through its budgets, for each metric.
+def plot_budget(points: list[dict], output_path: str, anchor: dict[str, float] | None = None) -> list[str]:
+    """Accuracy against training time: one line per model and image size through its budgets, for each metric.
 
-    `points`: dicts with `model`, `label` (the budget, e.g. "4 ep, 112 px"), `minutes` and one key per metric
-    (`mean test accuracy`, `Male test accuracy`, in %); `anchor`: {metric: a reference value}, drawn dashed.
+    `points`: dicts with `model`, `image size` (px), `label` (the budget, e.g. "4 ep, 112 px"), `minutes` and one key
+    per metric (`mean test accuracy`, `Male test accuracy`, in %); `anchor`: {metric: a reference value}, drawn
+    dashed. Returns the lines' names, as in the legend.
     """
     metrics = [key for key in points[0] if key.endswith("accuracy")]
+    models = list(dict.fromkeys(p["model"] for p in points))
+    sizes = sorted({p["image size"] for p in points})
+    # A larger image costs more per epoch, so its points lie on another curve: joining them to the first size's
+    # line would draw a slope that no budget of either size has. Same colour per model, another marker per size.
+    lines = {
+        (model, size): f"{model}, {size} px" if len(sizes) > 1 else model
+        for model in models
+        for size in sizes
+        if any(p["model"] == model and p["image size"] == size for p in points)
+    }
     figure, axes = new_figure(1, len(metrics), (5.5 * len(metrics), 4.2), DPI, squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        for model in dict.fromkeys(p["model"] for p in points):
-            mine = sorted((p for p in points if p["model"] == model), key=lambda p: p["minutes"])
-            ax.plot([p["minutes"] for p in mine], [p[metric] for p in mine], "o-", label=model)
+        for (model, size), name in lines.items():
+            mine = sorted(
+                (p for p in points if (p["model"], p["image size"]) == (model, size)), key=lambda p: p["minutes"]
+            )
+            style = "o-" if size == sizes[0] else "s--"
+            color = f"C{models.index(model)}"
+            ax.plot([p["minutes"] for p in mine], [p[metric] for p in mine], style, color=color, label=name)
         # Each budget labelled once, under its lower point: the models' points of one budget lie close together.
         for label in dict.fromkeys(p["label"] for p in points):
             lowest = min((p for p in points if p["label"] == label), key=lambda p: p[metric])
@@ -197,3 +212,4 @@ def plot_budget(points: list[dict], output_path: str, anchor: dict[str, float] |
         ax.legend(fontsize=8, loc="lower right")
     figure.tight_layout()
     figure.savefig(output_path)
+    return list(lines.values())

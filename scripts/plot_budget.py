@@ -7,7 +7,8 @@
         --output docs/celeba_budget.png --anchor 90.32 97.10
 
 Each folder is a scripts/train_celeba_cpu.sh output (MODEL/seedN/ inside, e.g. plain/seed0, bilstm-queries/seed0);
-a run counts once it has all_results.json. Prints a markdown table (a row per run) and writes the plot.
+a run counts once it has all_results.json. Prints a markdown table (a row per run) and writes the plot: a line per
+model and image size.
 """
 
 import argparse
@@ -31,6 +32,7 @@ def budget_points(folders: list[str], seed: int) -> list[dict]:
             points.append(
                 {
                     "model": MODEL_NAMES.get(run.parent.name, run.parent.name),
+                    "image size": size,
                     "label": f"{round(results['epoch'], 2):g} ep, {size} px",  # a MAX_STEPS run ends mid-epoch: 0.26 ep
                     "minutes": results["train_runtime"] / 60,
                     "images/s": results["train_samples_per_second"],

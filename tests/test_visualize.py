@@ -191,13 +191,15 @@ def test_maps_put_each_token_at_its_receptive_field_centre(stage, stride):
     assert abs(float(centres[row]) + 0.5 - true_y) <= 1
 
 
-def fake_recipe_run(folder: Path, model: str, seed: int, epochs: float, minutes: float, mean: float, male: float):
+def fake_recipe_run(
+    folder: Path, model: str, seed: int, epochs: float, minutes: float, mean: float, male: float, size: int = 112
+):
     run = folder / model / f"seed{seed}"
     run.mkdir(parents=True)
     results = {"epoch": epochs, "train_runtime": 60 * minutes, "train_samples_per_second": 100.0}
     results.update(test_accuracy=mean, test_accuracy_Male=male)
     (run / "all_results.json").write_text(json.dumps(results))
-    (run / "config.json").write_text(json.dumps({"image_size": 112}))
+    (run / "config.json").write_text(json.dumps({"image_size": size}))
 
 
 def test_budget_curve_table_and_plot_from_recipe_folders(tmp_path, capsys):
@@ -208,8 +210,9 @@ def test_budget_curve_table_and_plot_from_recipe_folders(tmp_path, capsys):
         fake_recipe_run(folder, "plain", 1, epochs, minutes, 0.5, 0.5)  # another seed: not drawn
     (tmp_path / "2ep" / "bilstm-queries" / "seed0" / "all_results.json").unlink()  # unfinished: left out
     fake_recipe_run(tmp_path / "150steps", "plain", 0, 150 / 587, 1.5, 0.85, 0.88)  # MAX_STEPS=150: mid-epoch
+    fake_recipe_run(tmp_path / "2ep-144", "plain", 0, 2, 20.0, 0.895, 0.93, size=144)
     output = tmp_path / "budget.png"
-    folders = [str(tmp_path / name) for name in ("1ep", "2ep", "150steps")]
+    folders = [str(tmp_path / name) for name in ("1ep", "2ep", "150steps", "2ep-144")]
     script("plot_budget").main([*folders, "--output", str(output)])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert rows == [
@@ -217,5 +220,20 @@ def test_budget_curve_table_and_plot_from_recipe_folders(tmp_path, capsys):
         "| plain ResNet-18 | 0.26 ep, 112 px | 1.5 | 100.0 | 85.00 % | 88.00 % |",
         "| plain ResNet-18 | 1 ep, 112 px | 6.0 | 100.0 | 88.00 % | 92.00 % |",
         "| plain ResNet-18 | 2 ep, 112 px | 12.5 | 100.0 | 89.00 % | 92.00 % |",
+        "| plain ResNet-18 | 2 ep, 144 px | 20.0 | 100.0 | 89.50 % | 93.00 % |",
     ]
     assert Image.open(output).size == (1100, 420)
+
+
+def test_budget_plot_draws_each_image_size_as_a_line_of_its_own(tmp_path):
+    def point(model, size, epochs, minutes, accuracy):
+        label = f"{epochs} ep, {size} px"
+        return {"model": model, "image size": size, "label": label, "minutes": minutes, "mean test accuracy": accuracy}
+
+    points = [point("plain", 112, 1, 6, 87), point("plain", 112, 2, 12, 88), point("default", 112, 2, 11, 88.1)]
+    assert visualize.plot_budget(points, str(tmp_path / "one_size.png")) == ["plain", "default"]
+    # A 144-px run is not one more budget of the 112-px line: joined to it, the line would fall from 2 to 4 epochs.
+    points.append(point("plain", 144, 4, 40, 87.5))
+    names = visualize.plot_budget(points, str(tmp_path / "two_sizes.png"))
+    assert names == ["plain, 112 px", "plain, 144 px", "default, 112 px"]
+    assert (tmp_path / "two_sizes.png").exists()
