@@ -9,7 +9,7 @@
 # each seed, then compares every finished run of the seed in OUTPUT_DIR with the plain one on the official test
 # split. In fp32 about an hour a run at 4 epochs on 2 cores (49–64 min logged; twice that on a CPU without AVX-512,
 # 26 min an epoch); bf16 + channels_last trains 1.8–2.4× as fast (docs/benchmarks.md), so 8 epochs fit the hour
-# (50–53 min logged, Intel Xeon). Results in docs/celeba.md.
+# (44–53 min logged, Intel Xeon). Results in docs/celeba.md.
 #
 #   bash scripts/train_celeba_cpu.sh /data/celeba                      # plain and default, seeds 0 and 1
 #   SEEDS="0" VARIANTS="plain bilstm-queries attention bilstm-mean" bash scripts/train_celeba_cpu.sh /data/celeba
