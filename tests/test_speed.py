@@ -3,6 +3,7 @@
 """The uint8 preprocessing cache, the margin_crop augmentation on the device, and a smoke run of the benchmark
 script."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,28 @@ def test_benchmark_script_smoke():
     if len(engines) > 1:
         assert "| 64 | 1 | PyTorch eager bf16 + channels_last |" in out
     assert "| 4 | 64 | off |" in out and "| 4 | 64 | on |" in out and "With checkpointing:" in out
+
+
+@slow
+def test_gpu_check_rehearses_on_the_cpu(tmp_path):
+    # The device minutes are few: the prepared GPU check must not break unnoticed (README's demo command changing,
+    # a flag renamed). Shrunk, it runs here and its report holds every section, with a number in each.
+    demo_args = "--max_train_samples 64 --max_eval_samples 32 --max_predict_samples 32 --num_train_epochs 1"
+    environment = {**os.environ, "BENCH_ARGS": "--tiny", "DEMO_ARGS": f"{demo_args} --dataloader_num_workers 1"}
+    result = subprocess.run(
+        ["bash", "scripts/gpu_check.sh", str(tmp_path)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (tmp_path / "gpu_check.md").read_text()
+    assert report == result.stdout
+    assert "no nvidia-smi: not a GPU machine (a rehearsal on " in report
+    assert "| 64 | train | fp32 | this model |" in report and "| 64 | train | fp32 | plain ResNet-18 |" in report
+    assert "failed or ran past" not in report
+    assert "'eval_accuracy': " in report and "'test_accuracy': " in report and "wall time: " in report
+    assert (tmp_path / "gpu_demo" / "model.safetensors").is_file()
+    assert "1 skipped" in report.split("## Tests that need CUDA")[1]  # here: skipped for want of a GPU, not erroring
